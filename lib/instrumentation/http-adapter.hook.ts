@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
+
+/** Injection token of the `HttpExchangeListener[]` that the enabled parts contribute. */
+export const HTTP_EXCHANGE_LISTENERS = Symbol('nestjs-observability:http-exchange-listeners');
+
+type RequestHook = (req: any, res: any, done: (err?: unknown) => void) => unknown;
+
+interface HookableAdapter {
+  getType(): string;
+  setOnRequestHook?(hook: RequestHook): void;
+  onRequestHook?: RequestHook;
+  getInstance(): any;
+}
+
+/**
+ * Observes every HTTP request at the cheapest point that still covers all of it: the request
+ * hook that Nest's Express and Fastify adapters run before any middleware (body parsing, Nest
+ * middleware, guards, pipes, handler, exception filters). No Nest interceptor or middleware is
+ * added to the request path. The response side listens for the socket-level `close` event, so
+ * the status is the final one and aborted requests are seen too.
+ */
+@Injectable()
+export class HttpAdapterHook implements OnModuleInit {
+  private readonly logger = new Logger('ObservabilityModule');
+
+  constructor(
+    @Inject(HTTP_EXCHANGE_LISTENERS) private readonly listeners: HttpExchangeListener[],
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    const adapter = this.adapterHost?.httpAdapter as unknown as HookableAdapter | undefined;
+    if (!adapter || this.listeners.length === 0) return;
+    const type = adapter.getType();
+    if (type !== 'express' && type !== 'fastify') {
+      this.logger.warn(`HTTP metrics support the Express and Fastify adapters; "${type}" requests are not measured.`);
+      return;
+    }
+    const routeOf = type === 'express' ? expressRoute : fastifyRoute;
+    const observe = this.createObserver(routeOf, type === 'fastify');
+    if (typeof adapter.setOnRequestHook === 'function') {
+      // Keep a hook someone else installed: ours observes, then hands over to it.
+      const previous = adapter.onRequestHook;
+      adapter.setOnRequestHook(
+        previous
+          ? function (this: unknown, req, res, done) {
+              observe(req, res);
+              return previous.call(this, req, res, done);
+            }
+          : (req, res, done) => {
+              observe(req, res);
+              done();
+            },
+      );
+    } else if (type === 'express') {
+      adapter.getInstance().use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+        observe(req, res);
+        next();
+      });
+    } else {
+      adapter.getInstance().addHook('onRequest', (req: any, reply: any, done: () => void) => {
+        observe(req, reply);
+        done();
+      });
+    }
+  }
+
+  private createObserver(routeOf: (request: any) => string | undefined, fastify: boolean) {
+    const listeners = this.listeners;
+    const onRequest = listeners.filter((l) => typeof l.onRequest === 'function');
+    return (request: any, reply: any): void => {
+      const raw: IncomingMessage = fastify ? request.raw : request;
+      const response: ServerResponse = fastify ? reply.raw : reply;
+      const url = raw.url ?? '/';
+      const q = url.indexOf('?');
+      const exchange: HttpExchange = {
+        start: performance.now(),
+        method: raw.method ?? 'GET',
+        path: q === -1 ? url : url.slice(0, q),
+        request,
+        response,
+        route: undefined,
+      };
+      for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
+      response.once('close', () => {
+        exchange.route = routeOf(request);
+        for (let i = 0; i < listeners.length; i++) {
+          try {
+            listeners[i].onResponse(exchange);
+          } catch (error) {
+            this.logger.error(`An HTTP observability listener failed: ${String(error)}`);
+          }
+        }
+      });
+    };
+  }
+}
+
+// Express keeps the matched route on the request; Nest mounts routes on the app itself.
+function expressRoute(req: any): string | undefined {
+  const path = req.route?.path;
+  return typeof path === 'string' ? (req.baseUrl ?? '') + path : undefined;
+}
+
+// Fastify knows the route it matched; its 404 handler has none.
+function fastifyRoute(request: any): string | undefined {
+  if (request.is404) return undefined;
+  const url = request.routeOptions?.url;
+  return typeof url === 'string' ? url : undefined;
+}

@@ -1,0 +1,23 @@
+/** One HTTP request as the adapter-level hook sees it, shared by every listener. */
+export interface HttpExchange {
+  /** `performance.now()` when the request reached the adapter. */
+  readonly start: number;
+  /** Request method as sent. */
+  readonly method: string;
+  /** URL path, without the query string. */
+  readonly path: string;
+  /** Adapter request object (Express `Request` or `FastifyRequest`). */
+  readonly request: any;
+  /** Node.js response. */
+  readonly response: import('node:http').ServerResponse;
+  /** Route template once known (e.g. `/orders/:id`); `undefined` for a request that matched no route. */
+  route?: string;
+}
+
+/** A part (metrics, tracing) that observes HTTP requests at the adapter. */
+export interface HttpExchangeListener {
+  /** Called when the request arrives, before any middleware. */
+  onRequest?(exchange: HttpExchange): void;
+  /** Called once the response is finished or the connection closed; `exchange.route` is set. */
+  onResponse(exchange: HttpExchange): void;
+}

@@ -1,0 +1,33 @@
+/** What a method decorator stores: which instrumentation, with which options, on which method. */
+export interface InstrumentationSpec<O = unknown> {
+  /** The instrumentation kind, e.g. `counted`, `timed`, `traced`. */
+  kind: string;
+  /** The decorator's options, as given. */
+  options: O;
+  /** Name of the class that declares the method. */
+  className: string;
+  /** Name of the method. */
+  methodName: string;
+}
+
+/**
+ * Observes one method call. `start` runs before the method; exactly one of `end` (on
+ * return, on resolve or reject, on Observable complete or error) or `cancel` (an Observable
+ * unsubscribed before it finished) runs after it.
+ */
+export interface InvocationListener<S = unknown> {
+  start(thisArg: unknown, args: unknown[]): S;
+  end(state: S, error: unknown, failed: boolean): void;
+  /** Runs the method body (and each Observable subscription) inside a context, e.g. the active span. */
+  run?<R>(state: S, body: () => R): R;
+  cancel?(state: S): void;
+}
+
+/** Turns the specs of one kind into listeners. A part (metrics, tracing) provides one per kind. */
+export interface MethodInstrumenter {
+  /** The spec kinds this instrumenter handles. */
+  readonly kinds: readonly string[];
+  /** Outer instrumenters wrap inner ones: tracing (outer) must see metrics record inside its span. */
+  readonly order: number;
+  createListener(spec: InstrumentationSpec, instance: object): InvocationListener<any>;
+}

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { ObservabilityConfigError } from '../observability-config.error';
+import { ResolvedObservabilityOptions } from '../observability-options.interface';
+import { checkBuckets } from '../observability-options.resolver';
+import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
+import { CountedOptions } from './counted.decorator';
+import { LeanCounter, LeanCounterChild } from './lean-counter.metric';
+import { LeanHistogram, LeanHistogramChild } from './lean-histogram.metric';
+import { MetricsService } from './metrics.service';
+import { TimedOptions } from './timed.decorator';
+
+const RESERVED_LABELS = ['class', 'method', 'result', 'exception', 'le', 'quantile'];
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+// Distinct exception classes kept per method; beyond it they share `exception="other"`.
+const MAX_EXCEPTION_SERIES = 50;
+
+/**
+ * Turns `@Counted()` and `@Timed()` specs into listeners. Label children are bound once
+ * per method, so a call costs one addition (counter) or a bucket search (histogram).
+ */
+@Injectable()
+export class MethodMetricsInstrumenter implements MethodInstrumenter {
+  readonly kinds = ['counted', 'timed'] as const;
+  readonly order = 10;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
+  ) {}
+
+  createListener(spec: InstrumentationSpec): InvocationListener<any> {
+    return spec.kind === 'counted'
+      ? this.countedListener(spec as InstrumentationSpec<CountedOptions>)
+      : this.timedListener(spec as InstrumentationSpec<TimedOptions>);
+  }
+
+  private countedListener(spec: InstrumentationSpec<CountedOptions>): InvocationListener<undefined> {
+    const where = `@Counted() on ${spec.className}.${spec.methodName}`;
+    const { labels, labelNames } = this.baseLabels(spec, where);
+    const counter = this.metrics.leanCounter(
+      `${baseName(spec, '_total')}_total`,
+      spec.options.help ?? `Calls of ${spec.className}.${spec.methodName}, by result and exception.`,
+      labelNames,
+      where,
+    );
+    const success = counter.child({ ...labels, result: 'success', exception: 'none' });
+    const failures = new ChildCache<LeanCounterChild>((exception) => counter.child({ ...labels, result: 'failure', exception }));
+    return {
+      start: () => undefined,
+      end: (_state, error, failed) => (failed ? failures.get(error) : success).inc(),
+    };
+  }
+
+  private timedListener(spec: InstrumentationSpec<TimedOptions>): InvocationListener<number> {
+    const where = `@Timed() on ${spec.className}.${spec.methodName}`;
+    const { labels, labelNames } = this.baseLabels(spec, where);
+    const buckets = spec.options.buckets ? checkBuckets(`${where}: buckets`, spec.options.buckets) : this.options.metrics.timedBuckets;
+    const histogram: LeanHistogram = this.metrics.leanHistogram(
+      `${baseName(spec, '_seconds')}_seconds`,
+      spec.options.help ?? `Duration of ${spec.className}.${spec.methodName} in seconds, by result and exception.`,
+      labelNames,
+      buckets,
+      where,
+    );
+    const success = histogram.child({ ...labels, result: 'success', exception: 'none' });
+    const failures = new ChildCache<LeanHistogramChild>((exception) => histogram.child({ ...labels, result: 'failure', exception }));
+    return {
+      start: () => performance.now(),
+      end: (start, error, failed) => (failed ? failures.get(error) : success).observe((performance.now() - start) / 1000),
+    };
+  }
+
+  private baseLabels(spec: InstrumentationSpec<CountedOptions | TimedOptions>, where: string) {
+    const extra = spec.options.labels ?? {};
+    for (const [name, value] of Object.entries(extra)) {
+      if (!LABEL_NAME.test(name) || RESERVED_LABELS.includes(name)) {
+        throw new ObservabilityConfigError(
+          `${where}: label "${name}" is not allowed. Use a Prometheus label name other than ${RESERVED_LABELS.join(', ')}.`,
+        );
+      }
+      if (typeof value !== 'string') {
+        throw new ObservabilityConfigError(`${where}: label "${name}" must have a string value, got ${typeof value}.`);
+      }
+    }
+    return {
+      labels: { class: spec.className, method: spec.methodName, ...extra },
+      labelNames: ['class', 'method', 'result', 'exception', ...Object.keys(extra)],
+    };
+  }
+}
+
+/** Children per exception class name, bounded so that odd errors cannot create unbounded series. */
+class ChildCache<C> {
+  private readonly children = new Map<string, C>();
+  constructor(private readonly create: (exception: string) => C) {}
+
+  get(error: unknown): C {
+    let name = exceptionName(error);
+    let child = this.children.get(name);
+    if (child === undefined) {
+      if (this.children.size >= MAX_EXCEPTION_SERIES) name = 'other';
+      child = this.children.get(name) ?? this.create(name);
+      this.children.set(name, child);
+    }
+    return child;
+  }
+}
+
+function exceptionName(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  return error === null ? 'null' : typeof error;
+}
+
+/** The metric base name: the decorator's `name`, or `<class>_<method>` in snake case. */
+function baseName(spec: InstrumentationSpec<CountedOptions | TimedOptions>, suffix: string): string {
+  const raw = spec.options.name ?? `${snake(spec.className)}_${snake(spec.methodName)}`;
+  const name = raw.replace(/[^a-zA-Z0-9_:]/g, '_');
+  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+}
+
+function snake(identifier: string): string {
+  return identifier
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}

@@ -1,0 +1,152 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  Counter,
+  CounterConfiguration,
+  Gauge,
+  GaugeConfiguration,
+  Histogram,
+  HistogramConfiguration,
+  Registry,
+  Summary,
+  SummaryConfiguration,
+} from 'prom-client';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { ObservabilityConfigError } from '../observability-config.error';
+import { ResolvedObservabilityOptions } from '../observability-options.interface';
+import { DefaultMetricsCollector } from './default-metrics.collector';
+import { LeanCounter } from './lean-counter.metric';
+import { LeanHistogram } from './lean-histogram.metric';
+import { ExpositionFormat, renderRegistry } from './metrics.renderer';
+
+type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+
+interface Declaration {
+  type: MetricType;
+  labelNames: string[];
+  metric: unknown;
+  origin: string;
+  /** Whether it is one of the module's own lean metrics rather than a prom-client metric. */
+  lean: boolean;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/**
+ * Owns this module instance's prom-client `Registry` (never the global `register`), and is
+ * the one place where metrics are declared. Declaring a name twice with the same type and
+ * label names returns the existing metric; any other clash fails with a message that names both.
+ *
+ * @example
+ * constructor(private readonly metrics: MetricsService) {
+ *   this.retries = metrics.counter({ name: 'payment_retries_total', help: 'Payment retries', labelNames: ['provider'] });
+ * }
+ */
+@Injectable()
+export class MetricsService implements OnModuleDestroy {
+  /** The module instance's Registry. */
+  readonly registry = new Registry();
+  private readonly declarations = new Map<string, Declaration>();
+  private readonly defaultMetrics: DefaultMetricsCollector | null = null;
+  private readonly logger = new Logger('ObservabilityModule');
+  private readonly defaultLabels: Readonly<Record<string, string>>;
+
+  constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
+    this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
+    this.registry.setDefaultLabels({ ...this.defaultLabels });
+    if (options.metrics.enabled && options.metrics.defaultMetrics) {
+      this.defaultMetrics = new DefaultMetricsCollector(this.registry, options.metrics.defaultMetrics);
+      this.defaultMetrics.start();
+    }
+  }
+
+  /** Declares (or returns the identical, already declared) prom-client Counter. */
+  counter<T extends string>(config: CounterConfiguration<T>): Counter<T> {
+    return this.declare('counter', config, 'a Counter', false, () => new Counter({ ...config, registers: [this.registry] }));
+  }
+
+  /** Declares (or returns the identical, already declared) prom-client Gauge. */
+  gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
+    return this.declare('gauge', config, 'a Gauge', false, () => new Gauge({ ...config, registers: [this.registry] }));
+  }
+
+  /** Declares (or returns the identical, already declared) prom-client Histogram. */
+  histogram<T extends string>(config: HistogramConfiguration<T>): Histogram<T> {
+    return this.declare('histogram', config, 'a Histogram', false, () => new Histogram({ ...config, registers: [this.registry] }));
+  }
+
+  /** Declares (or returns the identical, already declared) prom-client Summary. */
+  summary<T extends string>(config: SummaryConfiguration<T>): Summary<T> {
+    return this.declare('summary', config, 'a Summary', false, () => new Summary({ ...config, registers: [this.registry] }));
+  }
+
+  /** Declares a counter with pre-bindable children, for the module's hot paths. */
+  leanCounter(name: string, help: string, labelNames: string[], origin: string): LeanCounter {
+    return this.declare('counter', { name, help, labelNames }, origin, true, () => {
+      const metric = new LeanCounter(name, help, labelNames);
+      this.registry.registerMetric(metric as any);
+      return metric;
+    });
+  }
+
+  /** Declares a histogram with pre-bindable children, for the module's hot paths. */
+  leanHistogram(name: string, help: string, labelNames: string[], buckets: number[], origin: string): LeanHistogram {
+    return this.declare('histogram', { name, help, labelNames }, origin, true, () => {
+      const metric = new LeanHistogram(name, help, labelNames, buckets);
+      this.registry.registerMetric(metric as any);
+      return metric;
+    });
+  }
+
+  /** Renders the Registry in the Prometheus text format or in OpenMetrics. */
+  render(format: ExpositionFormat): Promise<string> {
+    return renderRegistry(this.registry, format, this.defaultLabels);
+  }
+
+  onModuleDestroy(): void {
+    this.defaultMetrics?.dispose();
+  }
+
+  private declare<M>(
+    type: MetricType,
+    config: { name: string; help?: string; labelNames?: readonly string[] },
+    origin: string,
+    lean: boolean,
+    create: () => M,
+  ): M {
+    const { name } = config;
+    if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
+      throw new ObservabilityConfigError(
+        `Invalid metric name ${JSON.stringify(name)} (declared as ${origin}): a Prometheus metric name matches [a-zA-Z_:][a-zA-Z0-9_:]*.`,
+      );
+    }
+    if (typeof config.help !== 'string' || config.help === '') {
+      throw new ObservabilityConfigError(`Metric "${name}" (declared as ${origin}) needs a non-empty "help" text.`);
+    }
+    const labelNames = [...(config.labelNames ?? [])].sort();
+    const existing = this.declarations.get(name);
+    if (existing) {
+      if (existing.type !== type || existing.labelNames.join(',') !== labelNames.join(',')) {
+        throw new ObservabilityConfigError(
+          `Metric "${name}" is declared twice with different shapes: first as ${existing.origin}, a ${existing.type} ` +
+            `with labels [${existing.labelNames.join(', ')}]; now as ${origin}, a ${type} with labels [${labelNames.join(', ')}]. ` +
+            `Give one of them another name, or declare both with the same type and label names.`,
+        );
+      }
+      if (existing.lean !== lean) {
+        throw new ObservabilityConfigError(
+          `Metric "${name}" is declared both as ${existing.origin} and as ${origin}. Give one of them another name.`,
+        );
+      }
+      return existing.metric as M;
+    }
+    if (this.registry.getSingleMetric(name)) {
+      throw new ObservabilityConfigError(
+        `Metric "${name}" (declared as ${origin}) clashes with a metric of the same name that is already in the Registry ` +
+          `(a default process metric, or one registered directly). Choose another name, or set "metrics.defaultMetrics.prefix".`,
+      );
+    }
+    const metric = create();
+    this.declarations.set(name, { type, labelNames, metric, origin, lean });
+    return metric;
+  }
+}

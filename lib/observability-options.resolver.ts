@@ -1,0 +1,156 @@
+import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
+import { ObservabilityConfigError } from './observability-config.error';
+import {
+  DefaultMetricsOptions,
+  HttpMetricsOptions,
+  MetricsOptions,
+  ObservabilityModuleOptions,
+  ResolvedHttpMetricsOptions,
+  ResolvedMetricsOptions,
+  ResolvedObservabilityOptions,
+} from './observability-options.interface';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators'];
+const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
+const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
+
+/**
+ * Applies every default and validates every value, in one place. Throws an
+ * `ObservabilityConfigError` that names the option at fault.
+ */
+export function resolveObservabilityOptions(
+  options: ObservabilityModuleOptions | undefined | null,
+): ResolvedObservabilityOptions {
+  const raw = options ?? {};
+  if (!isPlainObject(raw)) {
+    throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
+  }
+  checkKeys('options', raw, ['metrics', 'isGlobal']);
+  return { metrics: resolveMetrics(raw.metrics) };
+}
+
+function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetricsOptions {
+  if (input === false) {
+    return {
+      enabled: false,
+      path: '/metrics',
+      defaultMetrics: false,
+      defaultLabels: {},
+      http: false,
+      timedBuckets: [...DEFAULT_TIMED_BUCKETS],
+      decorators: [],
+    };
+  }
+  const m = input ?? {};
+  if (!isPlainObject(m)) throw ObservabilityConfigError.invalidOption('metrics', 'an object or false', m);
+  checkKeys('metrics', m, METRICS_KEYS);
+
+  const path = m.path ?? '/metrics';
+  if (typeof path !== 'string' || !path.startsWith('/') || path.length < 2) {
+    throw ObservabilityConfigError.invalidOption('metrics.path', 'a string that starts with "/", like "/metrics"', path);
+  }
+  const defaultLabels = m.defaultLabels ?? {};
+  if (!isPlainObject(defaultLabels)) {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultLabels', 'an object of label name to string value', defaultLabels);
+  }
+  for (const [name, value] of Object.entries(defaultLabels)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      throw ObservabilityConfigError.invalidOption(`metrics.defaultLabels.${name}`, 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__")', name);
+    }
+    if (typeof value !== 'string') {
+      throw ObservabilityConfigError.invalidOption(`metrics.defaultLabels.${name}`, 'a string value', value);
+    }
+  }
+  const decorators = m.decorators ?? [];
+  if (!Array.isArray(decorators) || decorators.some((d) => typeof d !== 'function')) {
+    throw ObservabilityConfigError.invalidOption('metrics.decorators', 'an array of decorators, like [Public()]', decorators);
+  }
+  return {
+    enabled: true,
+    path: trimSlash(path),
+    defaultMetrics: resolveDefaultMetrics(m.defaultMetrics),
+    defaultLabels: { ...defaultLabels },
+    http: resolveHttp(m.http, trimSlash(path)),
+    timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
+    decorators,
+  };
+}
+
+function resolveDefaultMetrics(input: boolean | DefaultMetricsOptions | undefined): false | Required<DefaultMetricsOptions> {
+  if (input === false) return false;
+  const d = input === undefined || input === true ? {} : input;
+  if (!isPlainObject(d)) {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics', 'a boolean or an object', d);
+  }
+  checkKeys('metrics.defaultMetrics', d, DEFAULT_METRICS_KEYS);
+  const prefix = d.prefix ?? '';
+  if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.prefix', 'a metric-name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*), like "orders_"', prefix);
+  }
+  const precision = d.eventLoopMonitoringPrecision ?? 10;
+  if (!Number.isInteger(precision) || precision < 1) {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.eventLoopMonitoringPrecision', 'a whole number of milliseconds ≥ 1', precision);
+  }
+  return {
+    prefix,
+    eventLoopMonitoringPrecision: precision,
+    gcDurationBuckets: checkBuckets('metrics.defaultMetrics.gcDurationBuckets', d.gcDurationBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5]),
+  };
+}
+
+function resolveHttp(input: false | HttpMetricsOptions | undefined, metricsPath: string): false | ResolvedHttpMetricsOptions {
+  if (input === false) return false;
+  const h = input ?? {};
+  if (!isPlainObject(h)) throw ObservabilityConfigError.invalidOption('metrics.http', 'an object or false', h);
+  checkKeys('metrics.http', h, HTTP_KEYS);
+  const excludePaths = h.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
+    throw ObservabilityConfigError.invalidOption('metrics.http.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
+  }
+  const unmatched = h.unmatchedRouteLabel ?? 'UNMATCHED';
+  if (typeof unmatched !== 'string' || unmatched === '') {
+    throw ObservabilityConfigError.invalidOption('metrics.http.unmatchedRouteLabel', 'a non-empty string', unmatched);
+  }
+  const maxRoutes = h.maxRoutes ?? 1000;
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 1) {
+    throw ObservabilityConfigError.invalidOption('metrics.http.maxRoutes', 'a whole number ≥ 1', maxRoutes);
+  }
+  return {
+    buckets: checkBuckets('metrics.http.buckets', h.buckets ?? [...DEFAULT_HTTP_BUCKETS]),
+    excludePaths: [...excludePaths],
+    unmatchedRouteLabel: unmatched,
+    maxRoutes,
+  };
+}
+
+/** Validates histogram buckets: a non-empty, strictly increasing array of finite numbers. */
+export function checkBuckets(option: string, buckets: unknown): number[] {
+  const ok =
+    Array.isArray(buckets) &&
+    buckets.length > 0 &&
+    buckets.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > buckets[i - 1]));
+  if (!ok) {
+    throw ObservabilityConfigError.invalidOption(option, 'a non-empty array of finite numbers in increasing order, like [0.05, 0.1, 0.5, 1]', buckets);
+  }
+  return [...(buckets as number[])];
+}
+
+function checkKeys(path: string, value: object, allowed: string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new ObservabilityConfigError(
+        `Unknown option "${path}.${key}". Known options of "${path}": ${allowed.filter((k) => k !== 'isGlobal').join(', ')}.`,
+      );
+    }
+  }
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function isPlainObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,42 @@
+/**
+ * Injection token of the fully resolved (defaults applied, validated) options.
+ * Inject it to read the configuration the module really runs with.
+ *
+ * @example
+ * constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions) {}
+ */
+export const OBSERVABILITY_RESOLVED_OPTIONS = Symbol('nestjs-observability:resolved-options');
+
+/**
+ * Injection token of the prom-client `Registry` that belongs to this module instance.
+ * It is never prom-client's global `register`.
+ *
+ * @example
+ * constructor(@Inject(OBSERVABILITY_REGISTRY) private readonly registry: Registry) {}
+ */
+export const OBSERVABILITY_REGISTRY = Symbol('nestjs-observability:registry');
+
+/** Reflect-metadata key under which method decorators store their instrumentation specs. */
+export const INSTRUMENTATION_METADATA = 'nestjs-observability:instrumentation';
+
+/**
+ * Reflect-metadata key set (to `true`) on the module's own controllers (/metrics, health).
+ * A global guard or interceptor can read it to skip them; see `isObservabilityEndpoint()`.
+ */
+export const OBSERVABILITY_ENDPOINT_METADATA = 'nestjs-observability:endpoint';
+
+/** Prefix of the injection tokens of metrics declared with `makeCounterProvider()` and friends. */
+export const METRIC_TOKEN_PREFIX = 'nestjs-observability:metric:';
+
+/**
+ * Default buckets (seconds) of the HTTP server duration histogram: the OpenTelemetry
+ * semantic-conventions advice for `http.server.request.duration`.
+ */
+export const DEFAULT_HTTP_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
+
+/** Default buckets (seconds) of `@Timed()` histograms: prom-client's defaults. */
+export const DEFAULT_TIMED_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
