@@ -148,6 +148,14 @@ async function main() {
     },
   };
 
+  // What two clock reads cost on their own (what @Timed() needs at minimum per call).
+  const clockTarget = {
+    work(x) {
+      const t0 = performance.now();
+      return (performance.now() - t0 >= 0) & x & 1;
+    },
+  };
+
   const variants = [
     { id: 'sync.plain', label: 'sync: plain method', target: app.get(PlainService), iterations: SYNC_ITERATIONS },
     { id: 'sync.counted', label: 'sync: @Counted()', target: app.get(CountedService), iterations: SYNC_ITERATIONS, baseline: 'sync.plain' },
@@ -155,6 +163,7 @@ async function main() {
     { id: 'sync.both', label: 'sync: @Counted() @Timed()', target: app.get(CountedTimedService), iterations: SYNC_ITERATIONS, baseline: 'sync.plain' },
     { id: 'ref.promCounter', label: 'ref: prom-client counter.inc({class,method})', target: promCounterTarget, iterations: PROM_ITERATIONS, baseline: 'sync.plain' },
     { id: 'ref.promHistogram', label: 'ref: prom-client histogram.startTimer({class,method}) + end()', target: promHistogramTarget, iterations: PROM_ITERATIONS, baseline: 'sync.plain' },
+    { id: 'ref.clock', label: 'ref: 2x performance.now() in a plain method', target: clockTarget, iterations: SYNC_ITERATIONS, baseline: 'sync.plain' },
     { id: 'async.plain', label: 'async: plain method (await resolved promise)', target: app.get(PlainAsyncService), iterations: ASYNC_ITERATIONS, async: true },
     { id: 'async.counted', label: 'async: @Counted()', target: app.get(CountedAsyncService), iterations: ASYNC_ITERATIONS, async: true, baseline: 'async.plain' },
   ];

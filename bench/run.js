@@ -1,0 +1,115 @@
+'use strict';
+/**
+ * Runs the benchmarks (each in its own process, so one's garbage and JIT state cannot bleed
+ * into the other), prints markdown tables and writes the raw numbers to
+ * bench/results/<name>.json.
+ *
+ *   npm run bench                      # builds dist/ first
+ *   npm run bench -- --name before-fix # results file name (default: a timestamp)
+ *   npm run bench -- --quick           # fewer iterations, for checking the harness only
+ */
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const nameIndex = args.indexOf('--name');
+const name = nameIndex >= 0 && args[nameIndex + 1] ? args[nameIndex + 1] : new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+
+const TARGETS = {
+  'sync.counted': { maxOverheadNs: 50 },
+  'sync.timed': { maxOverheadNs: 250 },
+};
+const MAX_RENDER_RATIO = 1.2;
+
+function runChild(script, nodeFlags = []) {
+  const out = execFileSync(process.execPath, [...nodeFlags, path.join(__dirname, script), ...(quick ? ['--quick'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+function machine() {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  let nproc = os.availableParallelism?.() ?? os.cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || nproc;
+  } catch {}
+  const promClient = require('prom-client/package.json').version;
+  const nest = require('@nestjs/core/package.json').version;
+  return { nproc, cpu: model, node: process.version, v8: process.versions.v8, platform: `${os.platform()} ${os.release()}`, promClient, nest };
+}
+
+const fmt = (n, digits = 1) => (n === undefined ? '' : n.toFixed(digits));
+
+function methodTable(rows) {
+  const lines = [
+    '| Variant | ns/call (median) | ± MAD | Overhead vs plain (ns) | Target | Met |',
+    '|---|---:|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    const t = TARGETS[r.id];
+    const target = t ? `≤ ${t.maxOverheadNs} ns over plain` : '';
+    const met = t ? (r.overheadNs <= t.maxOverheadNs ? 'yes' : '**no**') : '';
+    lines.push(`| ${r.label} | ${fmt(r.nsPerCall)} | ${fmt(r.madNs)} | ${fmt(r.overheadNs)} | ${target} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+function renderTable(results) {
+  const lines = [
+    '| Sample lines | Renderer | ms (median) | ± MAD | Ratio to prom-client | Target | Met |',
+    '|---:|---|---:|---:|---:|---|---|',
+  ];
+  for (const r of results) {
+    for (const v of r.variants) {
+      const targeted = v.id === 'ours.prometheus';
+      const target = targeted ? `≤ ${MAX_RENDER_RATIO}×` : '';
+      const met = targeted ? (v.ratioToPromClient <= MAX_RENDER_RATIO ? 'yes' : '**no**') : '';
+      lines.push(`| ${r.sampleLines.toLocaleString('en-US')} | ${v.label} | ${fmt(v.ms, 2)} | ${fmt(v.madMs, 2)} | ${fmt(v.ratioToPromClient, 2)}× | ${target} | ${met} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function main() {
+  const started = Date.now();
+  const info = machine();
+  process.stderr.write(`benchmarking on ${info.nproc}× ${info.cpu}, node ${info.node}${quick ? ' (quick)' : ''}...\n`);
+  process.stderr.write('  method calls...\n');
+  const methods = runChild('method-calls.js');
+  process.stderr.write('  /metrics render...\n');
+  const render = runChild('render.js', ['--expose-gc']);
+  const seconds = (Date.now() - started) / 1000;
+
+  const mismatched = render.results.filter((r) => !r.sameSamplesAsPromClient);
+  const md = [
+    `Machine: ${info.nproc} CPUs, ${info.cpu}, Node ${info.node} (V8 ${info.v8}), prom-client ${info.promClient}, @nestjs/core ${info.nest}. ` +
+      `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}.`,
+    '',
+    '**Method-call cost** (sync: ' +
+      `${methods.rows[0].iterations.toLocaleString('en-US')} calls × ${methods.rows[0].rounds} interleaved rounds; overhead = median of per-round differences)`,
+    '',
+    methodTable(methods.rows),
+    '',
+    '**/metrics render time** (median of interleaved runs, ratio = median of per-round ratios' +
+      (mismatched.length ? `; WARNING: samples differ from prom-client at ${mismatched.map((r) => r.series).join(', ')}` : '; same samples as prom-client') +
+      ')',
+    '',
+    renderTable(render.results),
+  ].join('\n');
+  process.stdout.write(md + '\n');
+
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, machine: info, methodCalls: methods.rows, render: render.results, markdown: md }, null, 2) + '\n');
+  process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+}
+
+main();

@@ -1,0 +1,144 @@
+import {
+  CallHandler,
+  CanActivate,
+  ExecutionContext,
+  INestApplication,
+  Injectable,
+  Module,
+  NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, Reflector } from '@nestjs/core';
+import request from 'supertest';
+import { map } from 'rxjs/operators';
+import { isObservabilityEndpoint, ObservabilityModule } from '../../lib';
+import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
+import { OrdersModule } from '../fixtures/orders.app';
+
+const IS_PUBLIC = 'test:public';
+const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The `{ data: ... }` wrapper of @willsoto/nestjs-prometheus#2361. */
+@Injectable()
+class WrapInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle().pipe(map((data) => ({ data })));
+  }
+}
+
+/** A global auth guard that only lets @Public() routes through (@willsoto/nestjs-prometheus#1997). */
+@Injectable()
+class AuthGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+  canActivate(context: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    return context.switchToHttp().getRequest().headers.authorization === 'Bearer ok';
+  }
+}
+
+/** A global guard that uses the helper instead of a decorator. */
+@Injectable()
+class HelperGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return isObservabilityEndpoint(context) || context.switchToHttp().getRequest().headers.authorization === 'Bearer ok';
+  }
+}
+
+describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('serves Prometheus text by default and OpenMetrics when asked', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { service: 'orders', version: '1.2.3' } } }), OrdersModule],
+    });
+    await request(app.getHttpServer()).get('/orders/1').expect(200);
+    const text = await request(app.getHttpServer()).get('/metrics').expect(200);
+    expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(text.text).toContain('# TYPE orders_controller_find_total counter');
+    expect(text.text).toMatch(/process_cpu_user_seconds_total\{service="orders",version="1.2.3"\} /);
+    expect(text.text).toContain('# TYPE nodejs_eventloop_lag_p99_seconds gauge');
+    expect(sampleValue(text.text, 'orders_created_total', { channel: 'web', service: 'orders' })).toBe(1);
+
+    const open = await request(app.getHttpServer())
+      .get('/metrics')
+      .set('Accept', 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5')
+      .expect(200);
+    expect(open.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(open.text).toContain('# TYPE orders_controller_find counter');
+    expect(open.text).toContain('orders_controller_find_total{');
+    expect(open.text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('serves a configured path and prefixes default metrics', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot({ metrics: { path: '/internal/prometheus', defaultMetrics: { prefix: 'orders_' } } })],
+    });
+    await request(app.getHttpServer()).get('/metrics').expect(404);
+    const res = await request(app.getHttpServer()).get('/internal/prometheus').expect(200);
+    expect(res.text).toContain('# TYPE orders_process_cpu_user_seconds_total counter');
+    expect(res.text).toContain('# TYPE orders_nodejs_gc_duration_seconds histogram');
+  });
+
+  it('is not altered by a global interceptor that wraps results in { data }', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot(), OrdersModule],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: WrapInterceptor }],
+    });
+    await request(app.getHttpServer()).get('/orders/1').expect(200, { data: { id: '1' } });
+    const res = await request(app.getHttpServer()).get('/metrics').expect(200);
+    expect(res.text.startsWith('# HELP')).toBe(true);
+    expect(res.text).not.toContain('"data"');
+  });
+
+  it('lets a global auth guard through with the metrics.decorators option', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot({ metrics: { decorators: [Public()] } }), OrdersModule],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+    });
+    await request(app.getHttpServer()).get('/orders/1').expect(403);
+    await request(app.getHttpServer()).get('/orders/1').set('authorization', 'Bearer ok').expect(200);
+    await request(app.getHttpServer()).get('/metrics').expect(200);
+  });
+
+  it('lets a global guard skip the endpoint with isObservabilityEndpoint()', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot(), OrdersModule],
+      providers: [{ provide: APP_GUARD, useClass: HelperGuard }],
+    });
+    await request(app.getHttpServer()).get('/orders/1').expect(403);
+    await request(app.getHttpServer()).get('/metrics').expect(200);
+  });
+
+  it('keeps the metrics endpoint private when the app guards everything and nothing opts it out', async () => {
+    app = await createTestApp(platform, {
+      imports: [ObservabilityModule.forRoot()],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+    });
+    await request(app.getHttpServer()).get('/metrics').expect(403);
+    await request(app.getHttpServer()).get('/metrics').set('authorization', 'Bearer ok').expect(200);
+  });
+
+  it('answers 500 with a logged reason when a custom collect() fails, and recovers', async () => {
+    @Module({})
+    class Broken {}
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } }), Broken] });
+    const { MetricsService } = await import('../../lib');
+    let fail = true;
+    app.get(MetricsService).gauge({
+      name: 'flaky',
+      help: 'Fails once',
+      collect() {
+        if (fail) throw new Error('backend unreachable');
+        this.set(1);
+      },
+    });
+    const res = await request(app.getHttpServer()).get('/metrics').expect(500);
+    expect(res.text).toContain('backend unreachable');
+    fail = false;
+    expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'flaky')).toBe(1);
+  });
+});
