@@ -11,7 +11,7 @@ import {
 import { APP_GUARD, APP_INTERCEPTOR, Reflector } from '@nestjs/core';
 import request from 'supertest';
 import { map } from 'rxjs/operators';
-import { isObservabilityEndpoint, ObservabilityModule } from '../../lib';
+import { isObservabilityEndpoint, MetricsService, ObservabilityModule } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 
@@ -126,7 +126,6 @@ describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
     @Module({})
     class Broken {}
     app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } }), Broken] });
-    const { MetricsService } = await import('../../lib');
     let fail = true;
     app.get(MetricsService).gauge({
       name: 'flaky',

@@ -1,3 +1,4 @@
+import { register } from 'prom-client';
 import { ObservabilityConfigError } from '../../lib';
 import { MetricsService } from '../../lib/metrics/metrics.service';
 import { resolveObservabilityOptions } from '../../lib/observability-options.resolver';
@@ -56,7 +57,6 @@ describe('MetricsService declarations', () => {
   });
 
   it('renders default metrics with the default labels, and never touches the global register', async () => {
-    const { register } = await import('prom-client');
     const before = register.getMetricsAsArray().length;
     const metrics = service(true);
     try {
