@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { makeCounterProvider, makeGaugeProvider } from '../../lib';
+import { OrdersController } from './orders.controller';
+import { OrdersRepository } from './orders.repository';
+import { OrdersService } from './orders.service';
+
+@Module({
+  controllers: [OrdersController],
+  providers: [
+    OrdersService,
+    OrdersRepository,
+    makeCounterProvider({ name: 'orders_items_total', help: 'Items ordered, by item.', labelNames: ['item'] }),
+    makeGaugeProvider({ name: 'orders_stored', help: 'Orders in the store.' }),
+  ],
+})
+export class OrdersModule {}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { Timed } from '../../lib';
+import { Order } from './order.entity';
+
+/** An in-memory store with a little simulated latency, standing in for a database. */
+@Injectable()
+export class OrdersRepository {
+  private readonly orders = new Map<string, Order>();
+  private sequence = 0;
+
+  @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
+  async findById(id: string): Promise<Order | undefined> {
+    await latency(2);
+    return this.orders.get(id);
+  }
+
+  @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
+  async insert(item: string, quantity: number): Promise<Order> {
+    await latency(5);
+    const order: Order = { id: String(++this.sequence), item, quantity, createdAt: new Date().toISOString() };
+    this.orders.set(order.id, order);
+    return order;
+  }
+
+  count(): number {
+    return this.orders.size;
+  }
+}
+
+function latency(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms * (0.5 + Math.random())));
+}

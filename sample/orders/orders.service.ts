@@ -1,0 +1,40 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { Counted, InjectMetric, Timed } from '../../lib';
+import { Order } from './order.entity';
+import { OrdersRepository } from './orders.repository';
+
+/** Raised when the warehouse refuses an order; the sample's "fails on purpose" path. */
+export class OutOfStockError extends Error {
+  constructor(item: string) {
+    super(`${item} is out of stock`);
+  }
+}
+
+/** Business logic of the sample: every public method is counted and timed. */
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly repository: OrdersRepository,
+    @InjectMetric('orders_items_total') private readonly items: Counter<'item'>,
+    @InjectMetric('orders_stored') private readonly stored: Gauge,
+  ) {}
+
+  @Counted()
+  @Timed()
+  async create(item: string, quantity: number): Promise<Order> {
+    if (item === 'unobtainium') throw new OutOfStockError(item);
+    const order = await this.repository.insert(item, quantity);
+    this.items.inc({ item }, quantity);
+    this.stored.set(this.repository.count());
+    return order;
+  }
+
+  @Counted()
+  @Timed()
+  async get(id: string): Promise<Order> {
+    const order = await this.repository.findById(id);
+    if (!order) throw new NotFoundException(`Order ${id} not found`);
+    return order;
+  }
+}
