@@ -21,6 +21,10 @@ const STATELESS_COLLECTORS = [
   'version',
 ];
 
+// prom-client exports these totals as gauges named `*_total`, which Prometheus' lint (promtool
+// check metrics) rejects; the per-type gauges they sum (`nodejs_active_handles{type}` …) stay.
+const LINT_FAILING_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
   [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -29,8 +33,8 @@ const GC_KINDS: Record<number, string> = {
 };
 
 /**
- * Registers the process and Node.js runtime metrics (the same names as prom-client's
- * `collectDefaultMetrics`) in one Registry, and releases what they hold on `dispose()`.
+ * Registers the process and Node.js runtime metrics (prom-client's `collectDefaultMetrics` names,
+ * less three lint-failing `*_total` gauges) in one Registry, and releases what they hold on `dispose()`.
  */
 export class DefaultMetricsCollector {
   private gcObserver: PerformanceObserver | null = null;
@@ -49,6 +53,7 @@ export class DefaultMetricsCollector {
       const install = require(`prom-client/lib/metrics/${name}`) as MetricInstaller;
       install(this.registry, config);
     }
+    for (const name of LINT_FAILING_GAUGES) this.registry.removeSingleMetric(`${this.options.prefix}${name}`);
     this.startEventLoopLag();
     this.startGc();
   }
