@@ -7,6 +7,8 @@
  *   npm run bench                      # builds dist/ first
  *   npm run bench -- --name before-fix # results file name (default: a timestamp)
  *   npm run bench -- --quick           # fewer iterations, for checking the harness only
+ *   npm run bench -- --no-inline       # method calls with --no-turbo-inlining: a pessimistic bound
+ *                                      # for call sites V8 does not inline (cold or megamorphic code)
  */
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -15,6 +17,7 @@ const path = require('node:path');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const noInline = args.includes('--no-inline');
 const nameIndex = args.indexOf('--name');
 const name = nameIndex >= 0 && args[nameIndex + 1] ? args[nameIndex + 1] : new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
@@ -80,9 +83,9 @@ function renderTable(results) {
 function main() {
   const started = Date.now();
   const info = machine();
-  process.stderr.write(`benchmarking on ${info.nproc}× ${info.cpu}, node ${info.node}${quick ? ' (quick)' : ''}...\n`);
+  process.stderr.write(`benchmarking on ${info.nproc}× ${info.cpu}, node ${info.node}${quick ? ' (quick)' : ''}${noInline ? ' (--no-turbo-inlining)' : ''}...\n`);
   process.stderr.write('  method calls...\n');
-  const methods = runChild('method-calls.js');
+  const methods = runChild('method-calls.js', noInline ? ['--no-turbo-inlining'] : []);
   process.stderr.write('  /metrics render...\n');
   const render = runChild('render.js', ['--expose-gc']);
   const seconds = (Date.now() - started) / 1000;
@@ -90,7 +93,7 @@ function main() {
   const mismatched = render.results.filter((r) => !r.sameSamplesAsPromClient);
   const md = [
     `Machine: ${info.nproc} CPUs, ${info.cpu}, Node ${info.node} (V8 ${info.v8}), prom-client ${info.promClient}, @nestjs/core ${info.nest}. ` +
-      `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}.`,
+      `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${noInline ? ', method calls with --no-turbo-inlining' : ''}.`,
     '',
     '**Method-call cost** (sync: ' +
       `${methods.rows[0].iterations.toLocaleString('en-US')} calls × ${methods.rows[0].rounds} interleaved rounds; overhead = median of per-round differences)`,
@@ -108,7 +111,7 @@ function main() {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, machine: info, methodCalls: methods.rows, render: render.results, markdown: md }, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, noInline, machine: info, methodCalls: methods.rows, render: render.results, markdown: md }, null, 2) + '\n');
   process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
 }
 
