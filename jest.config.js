@@ -9,4 +9,5 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
   },
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/plain-summary.reporter.js'],
 };
