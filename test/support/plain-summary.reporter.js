@@ -1,9 +1,12 @@
-// Prints the run's totals as one plain line, `Tests: N passed, N failed, N skipped`, after Jest's own
-// summary, so that tools that read a closing line (CI among them) need not parse Jest's format.
+// Prints the run's totals as one plain line, `Tests: N passed, N failed, N skipped`, as the very last
+// output line (after Jest's own summary), so that tools that read a closing line need not parse Jest's format.
+const { writeSync } = require('node:fs');
+
 class PlainSummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    process.stdout.write(`\nTests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`);
+    const line = `Tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`;
+    process.once('exit', () => writeSync(1, line));
   }
 }
 module.exports = PlainSummaryReporter;
