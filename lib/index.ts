@@ -34,3 +34,16 @@ export {
 } from './metrics/metric.providers';
 export { renderRegistry, negotiateFormat, CONTENT_TYPES } from './metrics/metrics.renderer';
 export type { ExpositionFormat } from './metrics/metrics.renderer';
+export { OBSERVABILITY_TRACER } from './observability.constants';
+export type { TracingOptions, ResolvedTracingOptions } from './observability-options.interface';
+export { Traced } from './tracing/traced.decorator';
+export type { TracedOptions } from './tracing/traced.decorator';
+export { TracingService } from './tracing/tracing.service';
+export type { ActiveSpanOptions } from './tracing/tracing.service';
+export { ObservabilityLogger } from './tracing/observability.logger';
+export { startObservabilitySdk, getObservabilitySdk } from './tracing/sdk/observability-sdk';
+export type { ObservabilitySdk, ObservabilitySdkOptions } from './tracing/sdk/observability-sdk';
+export { SpanExportStats } from './tracing/sdk/span-export.stats';
+export { ObservabilityTestingModule } from './testing/observability-testing.module';
+export { TestSpans } from './testing/test-spans';
+export type { SpanNode } from './testing/test-spans';

@@ -8,6 +8,8 @@ import {
   ResolvedHttpMetricsOptions,
   ResolvedMetricsOptions,
   ResolvedObservabilityOptions,
+  ResolvedTracingOptions,
+  TracingOptions,
 } from './observability-options.interface';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -27,8 +29,42 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'isGlobal']);
-  return { metrics: resolveMetrics(raw.metrics) };
+  checkKeys('options', raw, ['metrics', 'tracing', 'isGlobal']);
+  const metrics = resolveMetrics(raw.metrics);
+  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path) };
+}
+
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
+
+function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
+  const t = input === false ? {} : (input ?? {});
+  if (!isPlainObject(t)) throw ObservabilityConfigError.invalidOption('tracing', 'an object or false', t);
+  checkKeys('tracing', t, TRACING_KEYS);
+  const excludePaths = t.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
+    throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
+  }
+  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'propagateOutgoing'] as const) {
+    if (t[key] !== undefined && typeof t[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`tracing.${key}`, 'a boolean', t[key]);
+  }
+  const tracerName = t.tracerName ?? 'nestjs-observability';
+  if (typeof tracerName !== 'string' || tracerName === '') {
+    throw ObservabilityConfigError.invalidOption('tracing.tracerName', 'a non-empty string', tracerName);
+  }
+  const provider = t.tracerProvider ?? null;
+  if (provider !== null && typeof (provider as { getTracer?: unknown }).getTracer !== 'function') {
+    throw ObservabilityConfigError.invalidOption('tracing.tracerProvider', 'an OpenTelemetry TracerProvider (with getTracer())', provider);
+  }
+  return {
+    enabled: input !== false,
+    excludePaths: [...excludePaths],
+    exemplars: t.exemplars ?? true,
+    routeHandlers: t.routeHandlers ?? true,
+    rpc: t.rpc ?? true,
+    propagateOutgoing: t.propagateOutgoing ?? true,
+    tracerName,
+    tracerProvider: provider,
+  };
 }
 
 function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetricsOptions {

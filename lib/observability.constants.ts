@@ -40,3 +40,13 @@ export const DEFAULT_HTTP_BUCKETS: readonly number[] = Object.freeze([
 export const DEFAULT_TIMED_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
+
+/**
+ * Injection token of the OpenTelemetry `Tracer` the module's spans are created with. It comes from
+ * `tracing.tracerProvider` or, by default, from the global provider through the API's proxy, so an SDK
+ * started after the app still gets every span.
+ *
+ * @example
+ * constructor(@Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer) {}
+ */
+export const OBSERVABILITY_TRACER = Symbol('nestjs-observability:tracer');

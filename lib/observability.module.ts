@@ -12,7 +12,14 @@ import {
   ObservabilityMetricsController,
 } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
-import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS } from './observability.constants';
+import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from './observability.constants';
+import { HandlerTracingInstaller } from './tracing/handler-tracing.installer';
+import { HandlerTracingInstrumenter } from './tracing/handler-tracing.instrumenter';
+import { HttpTracingListener } from './tracing/http-tracing.listener';
+import { TracedInstrumenter } from './tracing/traced.instrumenter';
+import { TracingLifecycle } from './tracing/tracing.lifecycle';
+import { TracingService } from './tracing/tracing.service';
+import { trace, Tracer } from '@opentelemetry/api';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -24,7 +31,9 @@ import { resolveObservabilityOptions } from './observability-options.resolver';
 
 /**
  * Production observability for a Nest service from one import: Prometheus metrics
- * (`/metrics`, HTTP request metrics, `@Counted()`, `@Timed()`, injectable custom metrics).
+ * (`/metrics`, HTTP request metrics, `@Counted()`, `@Timed()`, injectable custom metrics) and
+ * OpenTelemetry tracing (a server span per request and per RPC message, `@Traced()`, propagation,
+ * exemplars).
  * Global by default; every part can be switched off.
  *
  * @example
@@ -65,28 +74,47 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       },
       MetricsService,
       { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
+      {
+        provide: OBSERVABILITY_TRACER,
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS],
+        // The global provider is the API's proxy: it reaches an SDK registered later, at call time.
+        useFactory: (options: ResolvedObservabilityOptions): Tracer =>
+          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName),
+      },
       MethodMetricsInstrumenter,
+      TracedInstrumenter,
+      HandlerTracingInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter],
-        useFactory: (options: ResolvedObservabilityOptions, metrics: MethodMetricsInstrumenter): MethodInstrumenter[] =>
-          options.metrics.enabled ? [metrics] : [],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter],
+        useFactory: (
+          options: ResolvedObservabilityOptions,
+          metrics: MethodMetricsInstrumenter,
+          traced: TracedInstrumenter,
+          handlers: HandlerTracingInstrumenter,
+        ): MethodInstrumenter[] => [...(options.metrics.enabled ? [metrics] : []), ...(options.tracing.enabled ? [traced, handlers] : [])],
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService],
-        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService): HttpExchangeListener[] =>
-          options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : [],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER],
+        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer): HttpExchangeListener[] => [
+          // Tracing first: the metrics listener reads the request's span for exemplars.
+          ...(options.tracing.enabled ? [new HttpTracingListener(tracer, options.tracing.excludePaths)] : []),
+          ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
+        ],
       },
+      HandlerTracingInstaller,
       InstrumentationExplorer,
       HttpAdapterHook,
+      TracingService,
+      TracingLifecycle,
     ];
     return {
       ...base,
       imports: [...(base.imports ?? []), DiscoveryModule],
       controllers: controller ? [controller] : [],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, TracingService, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

@@ -47,31 +47,21 @@ export class HttpAdapterHook implements OnModuleInit {
       adapter.setOnRequestHook(
         previous
           ? function (this: unknown, req, res, done) {
-              observe(req, res);
-              return previous.call(this, req, res, done);
+              observe(req, res, () => previous.call(this, req, res, done));
             }
-          : (req, res, done) => {
-              observe(req, res);
-              done();
-            },
+          : (req, res, done) => observe(req, res, done),
       );
     } else if (type === 'express') {
-      adapter.getInstance().use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
-        observe(req, res);
-        next();
-      });
+      adapter.getInstance().use((req: IncomingMessage, res: ServerResponse, next: () => void) => observe(req, res, next));
     } else {
-      adapter.getInstance().addHook('onRequest', (req: any, reply: any, done: () => void) => {
-        observe(req, reply);
-        done();
-      });
+      adapter.getInstance().addHook('onRequest', (req: any, reply: any, done: () => void) => observe(req, reply, done));
     }
   }
 
   private createObserver(routeOf: (request: any) => string | undefined, fastify: boolean) {
     const listeners = this.listeners;
     const onRequest = listeners.filter((l) => typeof l.onRequest === 'function');
-    return (request: any, reply: any): void => {
+    return (request: any, reply: any, next: () => void): void => {
       const raw: IncomingMessage = fastify ? request.raw : request;
       const response: ServerResponse = fastify ? reply.raw : reply;
       const url = raw.url ?? '/';
@@ -83,6 +73,8 @@ export class HttpAdapterHook implements OnModuleInit {
         request,
         response,
         route: undefined,
+        span: undefined,
+        run: undefined,
       };
       for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
       response.once('close', () => {
@@ -95,6 +87,8 @@ export class HttpAdapterHook implements OnModuleInit {
           }
         }
       });
+      if (exchange.run === undefined) next();
+      else exchange.run(next);
     };
   }
 }

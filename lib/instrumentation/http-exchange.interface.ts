@@ -12,6 +12,10 @@ export interface HttpExchange {
   readonly response: import('node:http').ServerResponse;
   /** Route template once known (e.g. `/orders/:id`); `undefined` for a request that matched no route. */
   route?: string;
+  /** The request's server span, when tracing covers it; metrics read it for exemplars. */
+  span?: import('@opentelemetry/api').Span;
+  /** Set by a listener that must run the rest of the request inside a context (the active span). */
+  run?: (next: () => void) => void;
 }
 
 /** A part (metrics, tracing) that observes HTTP requests at the adapter. */

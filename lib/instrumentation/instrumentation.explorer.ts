@@ -54,7 +54,7 @@ export class InstrumentationExplorer implements OnModuleInit {
     for (const spec of specs) {
       const instrumenter = this.instrumenters.find((i) => i.kinds.includes(spec.kind));
       if (instrumenter) layers.push({ order: instrumenter.order, spec, instrumenter });
-      else unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
+      else if (!(spec.options as { auto?: boolean } | undefined)?.auto) unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
     }
     if (layers.length === 0) return;
     // Innermost first; a stable sort keeps decorator order among equals.

@@ -23,12 +23,14 @@ export class HttpMetricsListener implements HttpExchangeListener {
   private readonly excluded: PathMatcher;
   private readonly children = new Map<string, LeanHistogramChild>();
   private readonly routes = new Set<string>();
+  private readonly exemplars: boolean;
   private active = 0;
   private overflowWarned = false;
 
   constructor(metrics: MetricsService, @Inject(OBSERVABILITY_RESOLVED_OPTIONS) resolved: ResolvedObservabilityOptions) {
     this.options = resolved.metrics.http as ResolvedHttpMetricsOptions;
     this.excluded = new PathMatcher(this.options.excludePaths);
+    this.exemplars = resolved.tracing.enabled && resolved.tracing.exemplars;
     this.histogram = metrics.leanHistogram(
       'http_server_request_duration_seconds',
       'Duration of HTTP server requests in seconds.',
@@ -67,7 +69,12 @@ export class HttpMetricsListener implements HttpExchangeListener {
       child = this.histogram.child({ http_request_method: method, http_route: route, http_response_status_code: String(status) });
       this.children.set(key, child);
     }
-    child.observe(seconds);
+    const spanContext = this.exemplars ? exchange.span?.spanContext() : undefined;
+    if (spanContext !== undefined && (spanContext.traceFlags & 1) === 1) {
+      child.observeWithExemplar(seconds, { trace_id: spanContext.traceId, span_id: spanContext.spanId });
+    } else {
+      child.observe(seconds);
+    }
   }
 
   private routeLabel(route: string | undefined): string {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { context, trace } from '@opentelemetry/api';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
@@ -65,9 +66,25 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
     );
     const success = histogram.child({ ...labels, result: 'success', exception: 'none' });
     const failures = new ChildCache<LeanHistogramChild>((exception) => histogram.child({ ...labels, result: 'failure', exception }));
+    if (!this.options.tracing.enabled || !this.options.tracing.exemplars) {
+      return {
+        start: () => performance.now(),
+        end: (start, error, failed) => (failed ? failures.get(error) : success).observe((performance.now() - start) / 1000),
+      };
+    }
     return {
       start: () => performance.now(),
-      end: (start, error, failed) => (failed ? failures.get(error) : success).observe((performance.now() - start) / 1000),
+      end: (start, error, failed) => {
+        const child = failed ? failures.get(error) : success;
+        const seconds = (performance.now() - start) / 1000;
+        // The active span here is the @Traced span around this call, or the request's server span.
+        const spanContext = trace.getSpan(context.active())?.spanContext();
+        if (spanContext !== undefined && (spanContext.traceFlags & 1) === 1) {
+          child.observeWithExemplar(seconds, { trace_id: spanContext.traceId, span_id: spanContext.spanId });
+        } else {
+          child.observe(seconds);
+        }
+      },
     };
   }
 

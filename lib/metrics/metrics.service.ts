@@ -13,6 +13,7 @@ import {
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
+import { CallbackMetric } from './callback.metric';
 import { DefaultMetricsCollector } from './default-metrics.collector';
 import { LeanCounter } from './lean-counter.metric';
 import { LeanHistogram } from './lean-histogram.metric';
@@ -92,6 +93,14 @@ export class MetricsService implements OnModuleDestroy {
   leanHistogram(name: string, help: string, labelNames: string[], buckets: number[], origin: string): LeanHistogram {
     return this.declare('histogram', { name, help, labelNames }, origin, true, () => {
       const metric = new LeanHistogram(name, help, labelNames, buckets);
+      this.registry.registerMetric(metric as any);
+      return metric;
+    });
+  }
+
+  /** Registers a metric whose values are read at scrape time. */
+  registerCallbackMetric(metric: CallbackMetric): CallbackMetric {
+    return this.declare(metric.type, { name: metric.name, help: metric.help }, `the module's ${metric.name}`, true, () => {
       this.registry.registerMetric(metric as any);
       return metric;
     });

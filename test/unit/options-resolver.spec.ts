@@ -18,6 +18,16 @@ describe('resolveObservabilityOptions', () => {
       timedBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       decorators: [],
     });
+    expect(resolved.tracing).toEqual({
+      enabled: true,
+      excludePaths: ['/metrics', '/health', '/health/*'],
+      exemplars: true,
+      routeHandlers: true,
+      rpc: true,
+      propagateOutgoing: true,
+      tracerName: 'nestjs-observability',
+      tracerProvider: null,
+    });
     expect(resolveObservabilityOptions(undefined)).toEqual(resolved);
   });
 
@@ -43,7 +53,11 @@ describe('resolveObservabilityOptions', () => {
     [{ metrics: { http: { maxRoutes: 0 } } }, 'Invalid option "metrics.http.maxRoutes": expected a whole number ≥ 1, got 0.'],
     [{ metrics: { decorators: ['Public'] } }, 'Invalid option "metrics.decorators"'],
     [{ metrics: { pth: '/x' } }, 'Unknown option "metrics.pth". Known options of "metrics": path, defaultMetrics'],
-    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics.'],
+    [{ tracing: { exemplars: 'yes' } }, 'Invalid option "tracing.exemplars": expected a boolean, got "yes".'],
+    [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
+    [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
+    [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars'],
+    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
   ])('rejects %j with a message that names the option', (options, message) => {
     expect(() => resolveObservabilityOptions(options as any)).toThrow(ObservabilityConfigError);

@@ -1,0 +1,102 @@
+import { Attributes, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
+import { PathMatcher } from '../metrics/path-matcher';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+interface TracedExchange extends HttpExchange {
+  /** Whether this listener created the span (and so ends it). */
+  ownsSpan?: boolean;
+}
+
+/**
+ * One server span per HTTP request, started in the adapter-level hook so that it covers middleware,
+ * guards, pipes, the handler and exception filters, and ended when the response closes, with the final
+ * status. Named `GET /orders/:id` once the route is known; attributes follow the OpenTelemetry HTTP
+ * semantic conventions. An incoming `traceparent` is continued. When an HTTP auto-instrumentation has
+ * already started a server span for the request, that span is enriched and renamed instead.
+ */
+export class HttpTracingListener implements HttpExchangeListener {
+  private readonly excluded: PathMatcher;
+
+  constructor(
+    private readonly tracer: Tracer,
+    excludePaths: string[],
+  ) {
+    this.excluded = new PathMatcher(excludePaths);
+  }
+
+  onRequest(exchange: TracedExchange): void {
+    if (this.excluded.matches(exchange.path)) return;
+    const raw: IncomingMessage = exchange.request.raw ?? exchange.request;
+    const active = context.active();
+    const existing = trace.getSpan(active);
+    if (existing !== undefined && existing.isRecording() && (existing as { kind?: SpanKind }).kind === SpanKind.SERVER) {
+      exchange.span = existing;
+      exchange.ownsSpan = false;
+      return;
+    }
+    const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : '_OTHER';
+    const parent = propagation.extract(ROOT_CONTEXT, raw.headers, HEADER_GETTER);
+    const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
+    if (span.isRecording()) span.setAttributes(requestAttributes(exchange, raw, method));
+    const spanContext = trace.setSpan(parent, span);
+    exchange.span = span;
+    exchange.ownsSpan = true;
+    // Listeners that body parsers add to the request stream run in the request's context too.
+    context.bind(spanContext, raw);
+    exchange.run = (next) => context.with(spanContext, next);
+  }
+
+  onResponse(exchange: TracedExchange): void {
+    const span = exchange.span;
+    if (span === undefined) return;
+    if (span.isRecording()) {
+      const status = exchange.response.statusCode;
+      const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : 'HTTP';
+      const attributes: Attributes = { 'http.response.status_code': status };
+      if (exchange.route !== undefined) {
+        attributes['http.route'] = exchange.route;
+        span.updateName(`${method} ${exchange.route}`);
+      }
+      if (status >= 500) {
+        attributes['error.type'] = String(status);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      if (!exchange.response.writableFinished) attributes['observability.aborted'] = true;
+      span.setAttributes(attributes);
+    }
+    if (exchange.ownsSpan) span.end();
+  }
+}
+
+function requestAttributes(exchange: HttpExchange, raw: IncomingMessage, method: string): Attributes {
+  const attributes: Attributes = {
+    'url.path': exchange.path,
+    'url.scheme': (raw.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
+    'network.protocol.version': raw.httpVersion,
+  };
+  if (method === '_OTHER') attributes['http.request.method_original'] = exchange.method;
+  const host = raw.headers.host;
+  if (host) {
+    const colon = host.lastIndexOf(':');
+    const bracket = host.lastIndexOf(']');
+    if (colon > bracket) {
+      attributes['server.address'] = host.slice(0, colon);
+      attributes['server.port'] = Number(host.slice(colon + 1));
+    } else {
+      attributes['server.address'] = host;
+    }
+  }
+  const userAgent = raw.headers['user-agent'];
+  if (userAgent) attributes['user_agent.original'] = userAgent;
+  const client = raw.socket?.remoteAddress;
+  if (client) attributes['client.address'] = client;
+  return attributes;
+}

@@ -1,0 +1,63 @@
+import { Attributes, context, Context, Span, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
+import { InvocationListener } from '../instrumentation/instrumentation-spec.interface';
+
+/** What a span listener keeps between start and end; `null` when no span was created. */
+export type SpanState = { span: Span; context: Context } | null;
+
+/** Options of `createSpanListener`. */
+export interface SpanListenerOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  argsToAttributes?: (...args: any[]) => Attributes;
+}
+
+/**
+ * The listener behind `@Traced()` and `TracingService.startActiveSpan()`: starts a child of the active
+ * span, runs the body (and each Observable subscription) with it active, records an error and
+ * ends the span when the call really ends. Under a parent that is not sampled it creates nothing:
+ * the parent's context already says "not sampled" to everything below it.
+ */
+export function createSpanListener(tracer: Tracer, name: string, options: SpanListenerOptions = {}): InvocationListener<SpanState> {
+  const spanOptions = { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes };
+  const deriveAttributes = options.argsToAttributes;
+  return {
+    start(_thisArg, args) {
+      const parentContext = context.active();
+      const parent = trace.getSpan(parentContext);
+      if (parent !== undefined && !parent.isRecording()) return null;
+      const span = tracer.startSpan(name, spanOptions, parentContext);
+      if (deriveAttributes && span.isRecording()) {
+        try {
+          span.setAttributes(deriveAttributes(...args));
+        } catch {
+          // A faulty attribute function must not fail the traced call.
+        }
+      }
+      return { span, context: trace.setSpan(parentContext, span) };
+    },
+    run(state, body) {
+      return state === null ? body() : context.with(state.context, body);
+    },
+    end(state, error, failed) {
+      if (state === null) return;
+      if (failed) recordError(state.span, error);
+      state.span.end();
+    },
+    cancel(state) {
+      if (state === null) return;
+      state.span.setAttribute('observability.cancelled', true);
+      state.span.end();
+    },
+  };
+}
+
+/** Records an error on a span the OpenTelemetry way: an `exception` event and status ERROR. */
+export function recordError(span: Span, error: unknown): void {
+  if (error instanceof Error) {
+    span.recordException(error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  } else {
+    span.recordException(String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { ResolvedObservabilityOptions } from '../observability-options.interface';
+import { CallbackMetric } from '../metrics/callback.metric';
+import { MetricsService } from '../metrics/metrics.service';
+import { OutgoingPropagationSubscriber } from './outgoing-propagation.subscriber';
+import { getObservabilitySdk } from './sdk/observability-sdk';
+
+/**
+ * The tracing part's process-facing duties: outgoing propagation on and off with the app, the span
+ * counters as metrics, one log line when no SDK is there, and flushing the SDK when the app stops
+ * (last, in `onApplicationShutdown`, after the HTTP server has drained).
+ */
+@Injectable()
+export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy {
+  private readonly logger = new Logger('ObservabilityModule');
+  private readonly outgoing = new OutgoingPropagationSubscriber();
+  private subscribed = false;
+
+  constructor(
+    @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
+    metrics: MetricsService,
+  ) {
+    if (!options.tracing.enabled) return;
+    if (options.tracing.propagateOutgoing) {
+      this.outgoing.subscribe();
+      this.subscribed = true;
+    }
+    if (options.metrics.enabled) registerSpanMetrics(metrics);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.options.tracing.enabled || this.options.tracing.tracerProvider) return;
+    const sdk = getObservabilitySdk();
+    if (sdk) {
+      this.logger.log(`Traces go to ${sdk.destination}.`);
+    } else if (isNoopProvider()) {
+      this.logger.warn(
+        'No OpenTelemetry SDK is registered, so spans are not recorded (they start working as soon as one is). ' +
+          'Call startObservabilitySdk() before NestFactory.create(), or preload nestjs-observability/register.',
+      );
+    }
+  }
+
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    const sdk = this.options.tracing.enabled ? getObservabilitySdk() : undefined;
+    if (!sdk) return;
+    // On a signal the process is going away: flush and stop. On app.close() alone, only flush.
+    await (signal ? sdk.shutdown() : sdk.forceFlush()).catch((error: unknown) => this.logger.warn(`Flushing spans failed: ${String(error)}`));
+  }
+
+  onModuleDestroy(): void {
+    if (this.subscribed) this.outgoing.unsubscribe();
+    this.subscribed = false;
+  }
+}
+
+function registerSpanMetrics(metrics: MetricsService): void {
+  const stat = (name: string, help: string, type: 'counter' | 'gauge', read: (s: NonNullable<ReturnType<typeof getObservabilitySdk>>['stats']) => number) => {
+    metrics.registerCallbackMetric(
+      new CallbackMetric(name, help, type, () => {
+        const sdk = getObservabilitySdk();
+        return sdk ? [{ labels: {}, value: read(sdk.stats) }] : [];
+      }),
+    );
+  };
+  stat('otel_sdk_spans_exported_total', 'Sampled spans the OTLP exporter delivered.', 'counter', (s) => s.exported);
+  stat('otel_sdk_spans_export_failed_total', 'Sampled spans whose export failed (refused, timed out or rejected).', 'counter', (s) => s.failed);
+  stat('otel_sdk_spans_dropped_total', 'Sampled spans dropped because the export queue was full.', 'counter', (s) => s.dropped);
+  stat('otel_sdk_spans_pending', 'Sampled spans waiting for export, the batch in flight included.', 'gauge', (s) => s.pending);
+}
+
+function isNoopProvider(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => object };
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  return delegate.constructor?.name === 'NoopTracerProvider';
+}
