@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Attributes, context, propagation, Span, SpanKind, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
 import { OBSERVABILITY_TRACER } from '../observability.constants';
 import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
-import { createSpanListener, SpanState } from './span-listener';
+import { createSpanListener, recordException, SpanState } from './span-listener';
 
 /**
  * Listeners for the handlers `HandlerTracingInstaller` prepared:
@@ -68,7 +68,7 @@ function routeListener(names: Attributes): InvocationListener<Span | null> {
     },
     end(span, error, failed) {
       // The status is set from the final HTTP status by the hook: a 404 thrown here is no span error.
-      if (span !== null && failed) span.recordException(error instanceof Error ? error : String(error));
+      if (span !== null && failed) recordException(span, error);
     },
   };
 }

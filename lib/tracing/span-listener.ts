@@ -53,11 +53,19 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
 
 /** Records an error on a span the OpenTelemetry way: an `exception` event and status ERROR. */
 export function recordError(span: Span, error: unknown): void {
-  if (error instanceof Error) {
-    span.recordException(error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-  } else {
+  recordException(span, error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/**
+ * Adds the `exception` event. `exception.type` is the error's class (`InventoryError`), where
+ * OpenTelemetry would write the inherited `name` (`Error`) of a subclass that does not set one.
+ */
+export function recordException(span: Span, error: unknown): void {
+  if (!(error instanceof Error)) {
     span.recordException(String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+    return;
   }
+  const name = error.name && error.name !== 'Error' ? error.name : error.constructor?.name || 'Error';
+  span.recordException({ name, message: error.message, stack: error.stack });
 }
