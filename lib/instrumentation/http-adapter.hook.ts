@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/comm
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
+import { readRoute } from './http-route';
 
 /** Injection token of the `HttpExchangeListener[]` that the enabled parts contribute. */
 export const HTTP_EXCHANGE_LISTENERS = Symbol('nestjs-observability:http-exchange-listeners');
@@ -39,8 +40,7 @@ export class HttpAdapterHook implements OnModuleInit {
       this.logger.warn(`HTTP metrics support the Express and Fastify adapters; "${type}" requests are not measured.`);
       return;
     }
-    const routeOf = type === 'express' ? expressRoute : fastifyRoute;
-    const observe = this.createObserver(routeOf, type === 'fastify');
+    const observe = this.createObserver(type === 'fastify');
     if (typeof adapter.setOnRequestHook === 'function') {
       // Keep a hook someone else installed: ours observes, then hands over to it.
       const previous = adapter.onRequestHook;
@@ -58,7 +58,7 @@ export class HttpAdapterHook implements OnModuleInit {
     }
   }
 
-  private createObserver(routeOf: (request: any) => string | undefined, fastify: boolean) {
+  private createObserver(fastify: boolean) {
     const listeners = this.listeners;
     const onRequest = listeners.filter((l) => typeof l.onRequest === 'function');
     return (request: any, reply: any, next: () => void): void => {
@@ -71,6 +71,7 @@ export class HttpAdapterHook implements OnModuleInit {
         method: raw.method ?? 'GET',
         path: q === -1 ? url : url.slice(0, q),
         request,
+        fastify,
         response,
         route: undefined,
         span: undefined,
@@ -78,7 +79,7 @@ export class HttpAdapterHook implements OnModuleInit {
       };
       for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
       response.once('close', () => {
-        exchange.route = routeOf(request);
+        exchange.route = readRoute(exchange);
         for (let i = 0; i < listeners.length; i++) {
           try {
             listeners[i].onResponse(exchange);
@@ -91,17 +92,4 @@ export class HttpAdapterHook implements OnModuleInit {
       else exchange.run(next);
     };
   }
-}
-
-// Express keeps the matched route on the request; Nest mounts routes on the app itself.
-function expressRoute(req: any): string | undefined {
-  const path = req.route?.path;
-  return typeof path === 'string' ? (req.baseUrl ?? '') + path : undefined;
-}
-
-// Fastify knows the route it matched; its 404 handler has none.
-function fastifyRoute(request: any): string | undefined {
-  if (request.is404) return undefined;
-  const url = request.routeOptions?.url;
-  return typeof url === 'string' ? url : undefined;
 }

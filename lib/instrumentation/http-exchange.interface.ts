@@ -8,6 +8,8 @@ export interface HttpExchange {
   readonly path: string;
   /** Adapter request object (Express `Request` or `FastifyRequest`). */
   readonly request: any;
+  /** Whether `request` is a `FastifyRequest` (else an Express request). */
+  readonly fastify: boolean;
   /** Node.js response. */
   readonly response: import('node:http').ServerResponse;
   /** Route template once known (e.g. `/orders/:id`); `undefined` for a request that matched no route. */

@@ -1,6 +1,7 @@
 import { Attributes, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
+import { readRoute } from '../instrumentation/http-route';
 import { PathMatcher } from '../metrics/path-matcher';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
@@ -38,8 +39,7 @@ export class HttpTracingListener implements HttpExchangeListener {
     const active = context.active();
     const existing = trace.getSpan(active);
     if (existing !== undefined && existing.isRecording() && (existing as { kind?: SpanKind }).kind === SpanKind.SERVER) {
-      exchange.span = existing;
-      exchange.ownsSpan = false;
+      this.adopt(exchange, existing);
       return;
     }
     const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : '_OTHER';
@@ -57,6 +57,31 @@ export class HttpTracingListener implements HttpExchangeListener {
   onResponse(exchange: TracedExchange): void {
     const span = exchange.span;
     if (span === undefined) return;
+    if (exchange.ownsSpan) {
+      this.complete(exchange, span);
+      span.end();
+    }
+  }
+
+  /**
+   * An auto-instrumentation ends its span when the response ends, before `close`: enrich the span
+   * just before that, when the route and the status are known.
+   */
+  private adopt(exchange: TracedExchange, span: Span): void {
+    exchange.span = span;
+    exchange.ownsSpan = false;
+    const response = exchange.response as { end: (...args: unknown[]) => unknown };
+    const end = response.end;
+    const complete = () => this.complete(exchange, span);
+    response.end = function (this: unknown, ...args: unknown[]) {
+      response.end = end;
+      complete();
+      return end.apply(this, args);
+    };
+  }
+
+  private complete(exchange: TracedExchange, span: Span): void {
+    if (exchange.route === undefined) exchange.route = readRoute(exchange);
     if (span.isRecording()) {
       const status = exchange.response.statusCode;
       const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : 'HTTP';
@@ -69,10 +94,9 @@ export class HttpTracingListener implements HttpExchangeListener {
         attributes['error.type'] = String(status);
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      if (!exchange.response.writableFinished) attributes['observability.aborted'] = true;
+      if (!exchange.response.writableFinished && exchange.ownsSpan) attributes['observability.aborted'] = true;
       span.setAttributes(attributes);
     }
-    if (exchange.ownsSpan) span.end();
   }
 }
 

@@ -1,0 +1,18 @@
+import { HttpExchange } from './http-exchange.interface';
+
+/**
+ * The route template the adapter matched (`/orders/:id`), or `undefined` for a request that matched
+ * none. Express keeps the matched route on the request (Nest mounts routes on the app itself, so the
+ * base URL is empty unless a sub-app is mounted); Fastify knows the route it matched, and its 404
+ * handler has none.
+ */
+export function readRoute(exchange: HttpExchange): string | undefined {
+  const request = exchange.request;
+  if (exchange.fastify) {
+    if (request.is404) return undefined;
+    const url = request.routeOptions?.url;
+    return typeof url === 'string' ? url : undefined;
+  }
+  const path = request.route?.path;
+  return typeof path === 'string' ? (request.baseUrl ?? '') + path : undefined;
+}
