@@ -1,4 +1,4 @@
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { context, diag, DiagConsoleLogger, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import { CountingSpanProcessor, countingExporter } from './counting-span.processor';
 import { SpanExportStats } from './span-export.stats';
@@ -149,7 +149,12 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
     forceFlush: () => Promise.all(spanProcessors.map((p) => p.forceFlush())).then(() => undefined),
     shutdown: () => {
       stopped ??= sdk.shutdown().catch((error: unknown) => diag.warn(`nestjs-observability: SDK shutdown failed: ${String(error)}`)).finally(() => {
-        if ((globalThis as Record<symbol, unknown>)[SDK_KEY] === handle) delete (globalThis as Record<symbol, unknown>)[SDK_KEY];
+        if ((globalThis as Record<symbol, unknown>)[SDK_KEY] !== handle) return;
+        delete (globalThis as Record<symbol, unknown>)[SDK_KEY];
+        // Release the global registrations, so that a later SDK in this process can take them.
+        trace.disable();
+        context.disable();
+        propagation.disable();
       });
       return stopped!;
     },

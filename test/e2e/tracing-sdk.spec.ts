@@ -1,0 +1,180 @@
+import { INestApplication, Injectable, Module } from '@nestjs/common';
+import { createServer } from 'node:net';
+import request from 'supertest';
+import { getObservabilitySdk, ObservabilityModule, ObservabilitySdk, startObservabilitySdk, Traced } from '../../lib';
+import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
+import { ItemsModule } from '../fixtures/tracing.app';
+import { OTLP_SPAN_KIND, OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
+
+// These tests start the real, process-wide SDK; each one stops it again.
+const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_TRACES_SAMPLER'];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('the SDK bootstrap and OTLP export', () => {
+  let receiver: OtlpReceiver | undefined;
+  let sdk: ObservabilitySdk | undefined;
+  let app: INestApplication | undefined;
+  const saved = Object.fromEntries(OTEL_ENV.map((k) => [k, process.env[k]]));
+
+  afterEach(async () => {
+    await app?.close();
+    await sdk?.shutdown();
+    await receiver?.close();
+    app = sdk = receiver = undefined;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it.each(PLATFORMS)('exports the request spans over OTLP/HTTP protobuf with the resource (%s)', async (platform) => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    sdk = startObservabilitySdk({ serviceName: 'orders', serviceVersion: '1.2.3', environment: 'test', scheduledDelayMillis: 50 });
+    expect(sdk.destination).toBe(`OTLP/HTTP protobuf at ${receiver.url}`);
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(app.getHttpServer()).get('/items/9').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
+    const spans = await receiver.waitForSpans(3);
+    expect(receiver.contentTypes[0]).toBe('application/x-protobuf');
+    const root = spans.find((s) => s.name === 'GET /items/:id')!;
+    const reserve = spans.find((s) => s.name === 'InventoryService.reserve')!;
+    const check = spans.find((s) => s.name === 'inventory.check')!;
+    expect(root.kind).toBe(OTLP_SPAN_KIND.SPAN_KIND_SERVER);
+    expect(root.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(root.parentSpanId).toBe('b7ad6b7169203331');
+    expect(reserve.parentSpanId).toBe(root.spanId);
+    expect(check.parentSpanId).toBe(reserve.spanId);
+    expect(root.attributes).toMatchObject({ 'http.route': '/items/:id', 'http.response.status_code': 200, 'nest.handler': 'get' });
+    expect(root.resource).toMatchObject({ 'service.name': 'orders', 'service.version': '1.2.3', 'deployment.environment.name': 'test' });
+    expect(root.scope).toBe('nestjs-observability');
+    // The counters the module exports as metrics.
+    const text = (await request(app.getHttpServer()).get('/metrics')).text;
+    expect(sampleValue(text, 'otel_sdk_spans_exported_total')).toBeGreaterThanOrEqual(3);
+    expect(sampleValue(text, 'otel_sdk_spans_dropped_total')).toBe(0);
+  });
+
+  it('traces with an SDK started after the app was created', async () => {
+    receiver = await startOtlpReceiver();
+    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(app.getHttpServer()).get('/items/1').expect(200);
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    sdk = startObservabilitySdk({ scheduledDelayMillis: 20 });
+    await request(app.getHttpServer()).get('/items/2').expect(200);
+    const spans = await receiver.waitForSpans(3);
+    expect(spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
+    expect(spans.find((s) => s.name === 'GET /items/:id')!.attributes['url.path']).toBe('/items/2');
+  });
+
+  it('flushes pending spans when the app closes', async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000 });
+    app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(app.getHttpServer()).get('/items/4').expect(200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(receiver.spans).toHaveLength(0);
+    await app.close();
+    app = undefined;
+    expect(receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
+  });
+
+  it.each([
+    ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, 'failed'],
+    ['a server that never answers', async () => (receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, 'dropped'],
+  ] as const)('leaves requests unaffected, counts every lost span and bounds the queue when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = await endpoint();
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '300';
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500 });
+      app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+      let maxPending = 0;
+      for (let i = 0; i < 60; i++) {
+        await request(app.getHttpServer()).get(`/items/${i}`).expect(200);
+        maxPending = Math.max(maxPending, sdk.stats.pending);
+      }
+      await new Promise((r) => setTimeout(r, 700));
+      expect(sdk.stats.ended).toBe(180);
+      expect(maxPending).toBeLessThanOrEqual(20);
+      expect(sdk.stats.pending).toBeLessThanOrEqual(20);
+      expect(sdk.stats.exported).toBe(0);
+      expect(sdk.stats[loss]).toBeGreaterThan(0);
+      // What the metrics say: exports may still fail while the scrape runs, so read around it.
+      const before = { ...sdk.stats };
+      const text = (await request(app.getHttpServer()).get('/metrics')).text;
+      const after = { ...sdk.stats };
+      expect(sampleValue(text, 'otel_sdk_spans_dropped_total')).toBe(after.dropped);
+      expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeGreaterThanOrEqual(before.failed);
+      expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeLessThanOrEqual(after.failed);
+      expect(sampleValue(text, 'otel_sdk_spans_pending')).toBeLessThanOrEqual(20);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('follows OTEL_TRACES_SAMPLER and samples nothing with always_off', async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    process.env.OTEL_TRACES_SAMPLER = 'always_off';
+    sdk = startObservabilitySdk({ scheduledDelayMillis: 10 });
+    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(app.getHttpServer()).get('/items/1').expect(200);
+    await sdk.forceFlush();
+    expect(sdk.stats.ended).toBe(0);
+    expect(receiver.spans).toHaveLength(0);
+  });
+
+  it('samples new traces by ratio under a parent-based sampler', async () => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    sdk = startObservabilitySdk({ sampleRatio: 0, scheduledDelayMillis: 10 });
+    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(app.getHttpServer()).get('/items/1').expect(200);
+    await request(app.getHttpServer()).get('/items/2').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
+    await sdk.forceFlush();
+    expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set(['0af7651916cd43dd8448eb211c80319c']));
+  });
+
+  it('returns the running SDK instead of starting a second one', () => {
+    sdk = startObservabilitySdk({ exporter: 'none' });
+    expect(startObservabilitySdk({ exporter: 'console' })).toBe(sdk);
+    expect(getObservabilitySdk()).toBe(sdk);
+  });
+});
+
+describe('without an SDK', () => {
+  it('works, and says once that spans are not recorded', async () => {
+    @Injectable()
+    class Job {
+      @Traced()
+      run(): number {
+        return 42;
+      }
+    }
+    @Module({ providers: [Job] })
+    class JobModule {}
+    const warnings: string[] = [];
+    const { Test } = await import('@nestjs/testing');
+    const moduleRef = await Test.createTestingModule({ imports: [ObservabilityModule.forRoot(), JobModule, ItemsModule] }).compile();
+    moduleRef.useLogger({ log() {}, error() {}, warn: (m: string) => warnings.push(m), debug() {}, verbose() {} });
+    const app = moduleRef.createNestApplication();
+    await app.init();
+    try {
+      expect(app.get(Job).run()).toBe(42);
+      await request(app.getHttpServer()).get('/items/1').expect(200);
+      expect(warnings.filter((w) => w.includes('No OpenTelemetry SDK is registered'))).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
