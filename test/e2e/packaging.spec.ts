@@ -203,7 +203,12 @@ describe('the packed tarball in fresh consumer apps', () => {
     it('boots on Node 24, counts and times /hello, serves both exposition formats and stops on SIGTERM', async () => {
       const port = await freePort();
       app = new RunningApp(
-        spawn(NODE, ['main.js'], { cwd: appDir, env: childEnv({ PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] }),
+        // The SDK comes from the preload entry, the way the README tells ESM and CommonJS apps to load it.
+        spawn(NODE, [consumer.includes('esm') ? '--import' : '--require', 'nestjs-observability/register', 'main.js'], {
+          cwd: appDir,
+          env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'consumer' }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
       );
       expect(await app.listening()).toBe(port);
 
@@ -227,6 +232,8 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(text).toContain('# TYPE http_server_request_duration_seconds histogram');
       expect(sampleValue(text, 'http_server_request_duration_seconds_count', { http_route: '/hello', service: 'consumer' })).toBe(3);
       expect(text).toContain('service="consumer"');
+      // The preloaded SDK is the one the module reports on.
+      expect(text).toContain('# TYPE otel_sdk_spans_pending gauge');
 
       const open = await get(port, '/metrics', { Accept: 'application/openmetrics-text; version=1.0.0' });
       expect(open.status).toBe(200);
