@@ -3,14 +3,22 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { ObservabilityLogger, startObservabilitySdk } from '../lib';
 import { AppModule } from './app.module';
+
+// Tracing starts before the app: spans go to the console, or over OTLP when an endpoint is set.
+const sdk = startObservabilitySdk({
+  serviceName: process.env.OTEL_SERVICE_NAME ?? 'orders-sample',
+  serviceVersion: process.env.npm_package_version,
+  exporter: process.env.OTEL_TRACES_EXPORTER ? undefined : process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'console',
+});
 
 /** Starts the sample on Express (default) or Fastify (`HTTP_ADAPTER=fastify`). */
 async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(AppModule, adapter);
+  const app = await NestFactory.create(AppModule, adapter, { logger: new ObservabilityLogger() });
   // Nest's shutdown hooks close the server and the module cleanly on SIGTERM; never process.exit().
   app.enableShutdownHooks();
   await app.listen(port, host);
@@ -19,7 +27,8 @@ async function bootstrap(): Promise<void> {
   logger.log(`Orders sample (${process.env.HTTP_ADAPTER === 'fastify' ? 'fastify' : 'express'}) listening on ${base}`);
   logger.log(`Try: curl -X POST ${base}/orders -H 'content-type: application/json' -d '{"item":"book","quantity":2}'`);
   logger.log(`     curl ${base}/orders/1   |   curl ${base}/orders/fail (fails on purpose)`);
-  logger.log(`Metrics: ${base}/metrics  (OpenMetrics: curl -H 'Accept: application/openmetrics-text' ${base}/metrics)`);
+  logger.log(`Metrics: ${base}/metrics  (OpenMetrics, with exemplars: curl -H 'Accept: application/openmetrics-text' ${base}/metrics)`);
+  logger.log(`Traces go to ${sdk.destination}`);
 }
 
 void bootstrap();

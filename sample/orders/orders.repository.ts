@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Timed } from '../../lib';
+import { Timed, Traced } from '../../lib';
 import { Order } from './order.entity';
 
 /** An in-memory store with a little simulated latency, standing in for a database. */
@@ -8,12 +8,14 @@ export class OrdersRepository {
   private readonly orders = new Map<string, Order>();
   private sequence = 0;
 
+  @Traced('OrdersRepository.findById')
   @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
   async findById(id: string): Promise<Order | undefined> {
     await latency(2);
     return this.orders.get(id);
   }
 
+  @Traced('OrdersRepository.insert')
   @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
   async insert(item: string, quantity: number): Promise<Order> {
     await latency(5);

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { Counted, InjectMetric, Timed } from '../../lib';
+import { Counted, InjectMetric, Timed, Traced } from '../../lib';
 import { Order } from './order.entity';
 import { OrdersRepository } from './orders.repository';
 
@@ -20,6 +20,7 @@ export class OrdersService {
     @InjectMetric('orders_stored') private readonly stored: Gauge,
   ) {}
 
+  @Traced({ argsToAttributes: (item: string, quantity: number) => ({ 'order.item': item, 'order.quantity': quantity }) })
   @Counted()
   @Timed()
   async create(item: string, quantity: number): Promise<Order> {
@@ -30,6 +31,7 @@ export class OrdersService {
     return order;
   }
 
+  @Traced()
   @Counted()
   @Timed()
   async get(id: string): Promise<Order> {
