@@ -10,6 +10,9 @@ import {
   ResolvedObservabilityOptions,
   ResolvedTracingOptions,
   TracingOptions,
+  HealthOptions,
+  HealthProbe,
+  ResolvedHealthOptions,
 } from './observability-options.interface';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -29,9 +32,77 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
-  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path) };
+  const health = resolveHealth(raw.health);
+  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health };
+}
+
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs'];
+const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
+
+function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
+  const h = input === false ? {} : (input ?? {});
+  if (!isPlainObject(h)) throw ObservabilityConfigError.invalidOption('health', 'an object or false', h);
+  checkKeys('health', h, HEALTH_KEYS);
+  const path = h.path ?? '/health';
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw ObservabilityConfigError.invalidOption('health.path', 'a string that starts with "/", like "/health"', path);
+  }
+  const probePaths = { liveness: 'live', readiness: 'ready', startup: 'startup', ...(h.probePaths ?? {}) };
+  for (const [probe, value] of Object.entries(probePaths)) {
+    if (!PROBES.includes(probe as HealthProbe)) throw new ObservabilityConfigError(`Unknown probe "health.probePaths.${probe}". Known probes: ${PROBES.join(', ')}.`);
+    if (typeof value !== 'string' || value === '' || value.includes('*')) {
+      throw ObservabilityConfigError.invalidOption(`health.probePaths.${probe}`, 'a non-empty path segment, like "ready"', value);
+    }
+  }
+  const indicators = h.indicators ?? [];
+  if (!Array.isArray(indicators)) throw ObservabilityConfigError.invalidOption('health.indicators', 'an array of indicator classes or definitions', indicators);
+  indicators.forEach((indicator, i) => checkIndicatorDefinition(indicator, `health.indicators[${i}]`));
+  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs', fallback: number, min: number) => {
+    const value = h[key] ?? fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+      throw ObservabilityConfigError.invalidOption(`health.${key}`, `a number of milliseconds ≥ ${min}`, value);
+    }
+    return value;
+  };
+  const details = h.details ?? 'always';
+  if (details !== 'always' && details !== 'never') throw ObservabilityConfigError.invalidOption('health.details', '"always" or "never"', details);
+  const liveness = h.liveness ?? {};
+  if (!isPlainObject(liveness)) throw ObservabilityConfigError.invalidOption('health.liveness', 'an object', liveness);
+  checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'maxHeapUsedBytes']);
+  for (const key of ['maxEventLoopDelayMs', 'maxHeapUsedBytes'] as const) {
+    const value = liveness[key];
+    if (value !== undefined && (typeof value !== 'number' || !(value > 0))) {
+      throw ObservabilityConfigError.invalidOption(`health.liveness.${key}`, 'a positive number', value);
+    }
+  }
+  return {
+    enabled: input !== false,
+    path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path,
+    probePaths: Object.fromEntries(Object.entries(probePaths).map(([k, v]) => [k, v.replace(/^\/+|\/+$/g, '')])) as Record<HealthProbe, string>,
+    indicators: [...indicators],
+    timeoutMs: ms('timeoutMs', 3000, 1),
+    deadlineMs: ms('deadlineMs', 5000, 1),
+    cacheTtlMs: ms('cacheTtlMs', 0, 0),
+    details,
+    liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
+    drainDelayMs: ms('drainDelayMs', 5000, 0),
+  };
+}
+
+export function checkIndicatorDefinition(indicator: unknown, where: string): void {
+  if (typeof indicator === 'function') return;
+  if (!isPlainObject(indicator) || typeof indicator.name !== 'string' || indicator.name === '' || typeof indicator.check !== 'function') {
+    throw ObservabilityConfigError.invalidOption(where, 'an indicator class, or { name, check, probes?, timeoutMs?, inject? }', indicator);
+  }
+  const probes = indicator.probes ?? ['readiness'];
+  if (!Array.isArray(probes) || probes.length === 0 || probes.some((p: unknown) => !PROBES.includes(p as HealthProbe))) {
+    throw ObservabilityConfigError.invalidOption(`${where}.probes`, `a non-empty array of ${PROBES.map((p) => `"${p}"`).join(', ')}`, probes);
+  }
+  if (indicator.timeoutMs !== undefined && !(typeof indicator.timeoutMs === 'number' && indicator.timeoutMs > 0)) {
+    throw ObservabilityConfigError.invalidOption(`${where}.timeoutMs`, 'a positive number of milliseconds', indicator.timeoutMs);
+  }
 }
 
 const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'propagateOutgoing', 'tracerName', 'tracerProvider'];

@@ -50,3 +50,6 @@ export const DEFAULT_TIMED_BUCKETS: readonly number[] = Object.freeze([
  * constructor(@Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer) {}
  */
 export const OBSERVABILITY_TRACER = Symbol('nestjs-observability:tracer');
+
+/** Reflect-metadata key of `@HealthIndicator()`. */
+export const HEALTH_INDICATOR_METADATA = 'nestjs-observability:health-indicator';

@@ -20,6 +20,10 @@ import { TracedInstrumenter } from './tracing/traced.instrumenter';
 import { TracingLifecycle } from './tracing/tracing.lifecycle';
 import { TracingService } from './tracing/tracing.service';
 import { trace, Tracer } from '@opentelemetry/api';
+import { TerminusModule } from '@nestjs/terminus';
+import { GracefulShutdownHook } from './health/graceful-shutdown.hook';
+import { configureHealthController, createHealthControllerClass, ObservabilityHealthController } from './health/health.controller';
+import { HealthProbeService } from './health/health-probe.service';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -33,7 +37,7 @@ import { resolveObservabilityOptions } from './observability-options.resolver';
  * Production observability for a Nest service from one import: Prometheus metrics
  * (`/metrics`, HTTP request metrics, `@Counted()`, `@Timed()`, injectable custom metrics) and
  * OpenTelemetry tracing (a server span per request and per RPC message, `@Traced()`, propagation,
- * exemplars).
+ * exemplars) and Kubernetes probes on Terminus (`/health/live`, `/health/ready`, `/health/startup`).
  * Global by default; every part can be switched off.
  *
  * @example
@@ -51,16 +55,18 @@ import { resolveObservabilityOptions } from './observability-options.resolver';
 export class ObservabilityModule extends ConfigurableModuleClass {
   /** Registers the module with options known up front. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
-    return this.assemble(super.forRoot(options), options.metrics !== false);
+    const indicatorClasses = options.health ? (options.health.indicators ?? []).filter((i): i is Type<unknown> => typeof i === 'function') : [];
+    return this.assemble(super.forRoot(options), options.metrics !== false, options.health !== false, indicatorClasses);
   }
 
   /** Registers the module with options from a factory, a class or an existing provider. */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return this.assemble(super.forRootAsync(options), true);
+    return this.assemble(super.forRootAsync(options), true, true, []);
   }
 
-  private static assemble(base: DynamicModule, withMetricsController: boolean): DynamicModule {
+  private static assemble(base: DynamicModule, withMetricsController: boolean, withHealth: boolean, indicatorClasses: Type<unknown>[]): DynamicModule {
     const controller: Type<ObservabilityMetricsController> | null = withMetricsController ? createMetricsControllerClass() : null;
+    const healthController: Type<ObservabilityHealthController> | null = withHealth ? createHealthControllerClass() : null;
     const providers: Provider[] = [
       {
         provide: OBSERVABILITY_RESOLVED_OPTIONS,
@@ -69,6 +75,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           const resolved = resolveObservabilityOptions(options);
           // Runs while providers are created, before the router reads the controller's path.
           if (controller) configureMetricsController(controller, resolved);
+          if (healthController) configureHealthController(healthController, resolved);
           return resolved;
         },
       },
@@ -108,13 +115,17 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HttpAdapterHook,
       TracingService,
       TracingLifecycle,
+      HealthProbeService,
+      GracefulShutdownHook,
+      ...indicatorClasses,
     ];
     return {
       ...base,
-      imports: [...(base.imports ?? []), DiscoveryModule],
-      controllers: controller ? [controller] : [],
+      // Terminus' own logging is off: the module logs indicator state changes once instead of every failed probe.
+      imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
+      controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, TracingService, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, TracingService, HealthProbeService, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

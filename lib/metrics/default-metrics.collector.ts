@@ -6,24 +6,25 @@ type MetricInstaller = (registry: Registry, config: Record<string, unknown>) => 
 
 // prom-client's own collectors that hold no process-wide resources. Its GC and event-loop
 // collectors are replaced below because they start a PerformanceObserver and a delay monitor
-// that can never be stopped: 50 test apps would leave 50 of each running.
+// that can never be stopped: 50 test apps would leave 50 of each running. Its `processHandles` and
+// `processRequests` are left out: they call `process._getActiveHandles()` / `_getActiveRequests()`,
+// Node internals that aborted a Node 24 process here (AsyncWrap::GetOwner assertion) during a scrape;
+// `nodejs_active_resources{type}` (from the public `process.getActiveResourcesInfo()`) covers both.
 const STATELESS_COLLECTORS = [
   'processCpuTotal',
   'processStartTime',
   'osMemoryHeap',
   'processOpenFileDescriptors',
   'processMaxFileDescriptors',
-  'processHandles',
-  'processRequests',
   'processResources',
   'heapSizeAndUsed',
   'heapSpacesSizeAndUsed',
   'version',
 ];
 
-// prom-client exports these totals as gauges named `*_total`, which Prometheus' lint (promtool
-// check metrics) rejects; the per-type gauges they sum (`nodejs_active_handles{type}` …) stay.
-const LINT_FAILING_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+// prom-client exports this total as a gauge named `*_total`, which Prometheus' lint (promtool check
+// metrics) rejects; the per-type gauge it sums (`nodejs_active_resources{type}`) stays.
+const LINT_FAILING_GAUGES = ['nodejs_active_resources_total'];
 
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
@@ -33,8 +34,9 @@ const GC_KINDS: Record<number, string> = {
 };
 
 /**
- * Registers the process and Node.js runtime metrics (prom-client's `collectDefaultMetrics` names,
- * less three lint-failing `*_total` gauges) in one Registry, and releases what they hold on `dispose()`.
+ * Registers the process and Node.js runtime metrics (prom-client's `collectDefaultMetrics` names, less
+ * the handle/request gauges that read Node internals and a lint-failing `*_total` gauge) in one
+ * Registry, and releases what they hold on `dispose()`.
  */
 export class DefaultMetricsCollector {
   private gcObserver: PerformanceObserver | null = null;

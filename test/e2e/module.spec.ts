@@ -194,8 +194,10 @@ describe('isolation', () => {
       await app.close();
     }
     await new Promise((r) => setTimeout(r, 50));
-    const handlesAfter = (process as any).getActiveResourcesInfo().length;
-    expect(handlesAfter).toBeLessThanOrEqual(handlesBefore + 2);
+    const resourcesAfter: string[] = (process as any).getActiveResourcesInfo();
+    // A few may be settling (sockets closing); 50 apps' worth of leaks would be far more.
+    expect(resourcesAfter.length).toBeLessThanOrEqual(handlesBefore + 2);
+    expect(resourcesAfter.filter((r) => r === 'IntervalHistogram')).toEqual([]);
     expect(register.getMetricsAsArray()).toHaveLength(0);
     try {
       expect(observe).toHaveBeenCalledTimes(50);

@@ -66,9 +66,11 @@ describe('MetricsService declarations', () => {
       }
       expect(text).toMatch(/process_cpu_user_seconds_total\{service="unit"\} [\d.e-]+\n/);
       expect(register.getMetricsAsArray().length).toBe(before);
-      // Gauges named *_total fail promtool's lint; the per-type gauges they sum remain.
-      expect(text).toContain('# TYPE nodejs_active_handles gauge');
-      expect(text).not.toContain('nodejs_active_handles_total');
+      // Gauges named *_total fail promtool's lint; the per-type gauge remains. Handles and requests
+      // are read from the public getActiveResourcesInfo(), not from Node internals.
+      expect(text).toMatch(/nodejs_active_resources\{type="[A-Za-z]+",service="unit"\} \d+/);
+      expect(text).not.toContain('nodejs_active_resources_total');
+      expect(text).not.toContain('nodejs_active_handles');
     } finally {
       metrics.onModuleDestroy();
     }

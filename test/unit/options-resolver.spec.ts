@@ -57,7 +57,7 @@ describe('resolveObservabilityOptions', () => {
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
     [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars'],
-    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing.'],
+    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
   ])('rejects %j with a message that names the option', (options, message) => {
     expect(() => resolveObservabilityOptions(options as any)).toThrow(ObservabilityConfigError);

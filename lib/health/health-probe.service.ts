@@ -1,0 +1,245 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Type } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { monitorEventLoopDelay, type ELDHistogram as IntervalHistogram } from 'node:perf_hooks';
+import { Gauge, Histogram } from 'prom-client';
+import { HEALTH_INDICATOR_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { ObservabilityConfigError } from '../observability-config.error';
+import { HealthIndicatorDefinition, HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
+import { MetricsService } from '../metrics/metrics.service';
+import { runCheck } from './health-check.runner';
+import { HealthIndicatorMetadata } from './health-indicator.decorator';
+import { HealthCheckOutcome } from './health-indicator.interface';
+
+/** One indicator, ready to run. */
+interface RegisteredIndicator {
+  name: string;
+  probes: HealthProbe[];
+  timeoutMs: number;
+  check: (signal: AbortSignal) => unknown;
+}
+
+/** A probe's answer: HTTP status and Terminus-format body. */
+export interface ProbeReport {
+  httpStatus: 200 | 503;
+  body: HealthCheckResult | { status: HealthCheckResult['status'] };
+}
+
+/**
+ * Runs the liveness, readiness and startup probes on Terminus' `HealthCheckService`: each indicator
+ * under its timeout and the probe's deadline, errors turned into `down` (503, never 500, no stack),
+ * concurrent requests sharing the run in flight, results optionally cached, states exported as metrics
+ * and changes logged once.
+ */
+@Injectable()
+export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('ObservabilityModule');
+  private readonly indicators: RegisteredIndicator[] = [];
+  private readonly inFlight = new Map<HealthProbe, Promise<ProbeReport>>();
+  private readonly cache = new Map<HealthProbe, { report: ProbeReport; expiresAt: number }>();
+  private readonly lastStatus = new Map<string, 'up' | 'down'>();
+  // Created only when the liveness threshold asks for it: a delay monitor is a process resource.
+  private loopDelay: IntervalHistogram | null = null;
+  private statusGauge: Gauge | null = null;
+  private durationHistogram: Histogram | null = null;
+  private bootstrapped = false;
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
+    private readonly healthCheck: HealthCheckService,
+    private readonly indicatorService: HealthIndicatorService,
+    private readonly discovery: DiscoveryService,
+    private readonly moduleRef: ModuleRef,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    const health = this.options.health;
+    if (!health.enabled) return;
+    if (health.liveness.maxEventLoopDelayMs !== null) {
+      this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.loopDelay.enable();
+    }
+    this.indicators.push(...this.builtInIndicators());
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as Type<unknown> | null;
+      const metadata: HealthIndicatorMetadata | undefined = metatype && Reflect.getMetadata(HEALTH_INDICATOR_METADATA, metatype);
+      if (!metadata || !wrapper.instance || health.indicators.includes(metatype!)) continue;
+      this.indicators.push(this.fromInstance(metadata, wrapper.instance, metatype!.name));
+    }
+    for (const indicator of health.indicators) {
+      if (typeof indicator === 'function') {
+        const metadata: HealthIndicatorMetadata | undefined = Reflect.getMetadata(HEALTH_INDICATOR_METADATA, indicator);
+        if (!metadata) {
+          throw new ObservabilityConfigError(`health.indicators: ${indicator.name} has no @HealthIndicator(name) decorator, so it has no name and no probes.`);
+        }
+        this.indicators.push(this.fromInstance(metadata, this.moduleRef.get(indicator, { strict: false }), indicator.name));
+      } else {
+        this.indicators.push(this.fromDefinition(indicator));
+      }
+    }
+    const names = new Set<string>();
+    for (const { name, probes } of this.indicators) {
+      for (const probe of probes) {
+        if (names.has(`${probe}:${name}`)) throw new ObservabilityConfigError(`Two health indicators are named "${name}" in the ${probe} probe; give each a distinct name.`);
+        names.add(`${probe}:${name}`);
+      }
+    }
+    if (this.options.metrics.enabled) {
+      this.statusGauge = this.metrics.gauge({ name: 'health_indicator_status', help: 'Health indicator state by probe: 1 up, 0 down.', labelNames: ['indicator', 'probe'] });
+      this.durationHistogram = this.metrics.histogram({
+        name: 'health_check_duration_seconds',
+        help: 'Duration of health indicator checks in seconds.',
+        labelNames: ['indicator', 'probe'],
+        buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      });
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    this.bootstrapped = true;
+  }
+
+  onModuleDestroy(): void {
+    this.loopDelay?.disable();
+    this.loopDelay = null;
+  }
+
+  /** From now on readiness answers 503 (graceful shutdown). */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+    this.cache.clear();
+  }
+
+  /** Whether readiness is failing because the app is shutting down. */
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Names of the indicators a probe runs, built-in ones included. */
+  indicatorNames(probe: HealthProbe): string[] {
+    return this.indicators.filter((i) => i.probes.includes(probe)).map((i) => i.name);
+  }
+
+  /** Runs a probe, or joins the run in flight, or answers from the cache. */
+  run(probe: HealthProbe): Promise<ProbeReport> {
+    const cached = this.cache.get(probe);
+    if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.report);
+    let running = this.inFlight.get(probe);
+    if (!running) {
+      running = this.execute(probe).finally(() => this.inFlight.delete(probe));
+      this.inFlight.set(probe, running);
+    }
+    return running;
+  }
+
+  private async execute(probe: HealthProbe): Promise<ProbeReport> {
+    const { deadlineMs, cacheTtlMs, details } = this.options.health;
+    const deadline = Date.now() + deadlineMs;
+    const checks = this.indicators
+      .filter((indicator) => indicator.probes.includes(probe))
+      .map((indicator) => () => this.runIndicator(indicator, probe, Math.max(1, Math.min(indicator.timeoutMs, deadline - Date.now()))));
+    let report: ProbeReport;
+    try {
+      const result = await this.healthCheck.check(checks);
+      report = { httpStatus: 200, body: result };
+    } catch (error) {
+      const response = (error as { getResponse?: () => unknown }).getResponse?.();
+      report = { httpStatus: 503, body: (response ?? { status: 'error' }) as HealthCheckResult };
+    }
+    if (details === 'never') report = { httpStatus: report.httpStatus, body: { status: report.body.status } };
+    if (cacheTtlMs > 0) this.cache.set(probe, { report, expiresAt: Date.now() + cacheTtlMs });
+    return report;
+  }
+
+  private async runIndicator(indicator: RegisteredIndicator, probe: HealthProbe, timeoutMs: number): Promise<HealthIndicatorResult> {
+    const started = performance.now();
+    const outcome: HealthCheckOutcome = await runCheck(indicator.check, timeoutMs);
+    const seconds = (performance.now() - started) / 1000;
+    this.durationHistogram?.observe({ indicator: indicator.name, probe }, seconds);
+    this.statusGauge?.set({ indicator: indicator.name, probe }, outcome.status === 'up' ? 1 : 0);
+    this.logChange(indicator.name, probe, outcome);
+    const session = this.indicatorService.check(indicator.name);
+    return outcome.status === 'up' ? session.up(outcome.details) : session.down(outcome.details);
+  }
+
+  private logChange(name: string, probe: HealthProbe, outcome: HealthCheckOutcome): void {
+    const key = `${probe}:${name}`;
+    const previous = this.lastStatus.get(key);
+    this.lastStatus.set(key, outcome.status);
+    if (outcome.status === 'down' && previous !== 'down') {
+      this.logger.warn(`Health indicator "${name}" (${probe}) is down: ${String(outcome.details.message ?? JSON.stringify(outcome.details))}`);
+    } else if (outcome.status === 'up' && previous === 'down') {
+      this.logger.log(`Health indicator "${name}" (${probe}) is up again.`);
+    }
+  }
+
+  private builtInIndicators(): RegisteredIndicator[] {
+    const { liveness, timeoutMs } = this.options.health;
+    return [
+      {
+        name: 'process',
+        probes: ['liveness'],
+        timeoutMs,
+        check: () => {
+          const details: Record<string, unknown> = { pid: process.pid, uptimeSeconds: Math.round(process.uptime()) };
+          let healthy = true;
+          if (liveness.maxEventLoopDelayMs !== null && this.loopDelay !== null) {
+            const p99 = this.loopDelay.percentile(99) / 1e6;
+            this.loopDelay.reset();
+            details.eventLoopDelayP99Ms = Math.round(p99 * 10) / 10;
+            if (p99 > liveness.maxEventLoopDelayMs) {
+              healthy = false;
+              details.message = `event-loop delay p99 ${details.eventLoopDelayP99Ms} ms is above ${liveness.maxEventLoopDelayMs} ms`;
+            }
+          }
+          if (liveness.maxHeapUsedBytes !== null) {
+            const heapUsed = process.memoryUsage().heapUsed;
+            details.heapUsedBytes = heapUsed;
+            if (heapUsed > liveness.maxHeapUsedBytes) {
+              healthy = false;
+              details.message = `heap used ${heapUsed} bytes is above ${liveness.maxHeapUsedBytes} bytes`;
+            }
+          }
+          return { status: healthy ? 'up' : 'down', details };
+        },
+      },
+      {
+        name: 'shutdown',
+        probes: ['readiness'],
+        timeoutMs,
+        check: () => (this.shuttingDown ? { status: 'down', details: { message: 'shutting down' } } : { status: 'up', details: {} }),
+      },
+      {
+        name: 'bootstrap',
+        probes: ['startup'],
+        timeoutMs,
+        check: () => (this.bootstrapped ? { status: 'up', details: {} } : { status: 'down', details: { message: 'the application is starting' } }),
+      },
+    ];
+  }
+
+  private fromInstance(metadata: HealthIndicatorMetadata, instance: unknown, className: string): RegisteredIndicator {
+    const check = (instance as { check?: unknown })?.check;
+    if (typeof check !== 'function') {
+      throw new ObservabilityConfigError(`@HealthIndicator('${metadata.name}') on ${className}: the class must have a check() method.`);
+    }
+    return {
+      name: metadata.name,
+      probes: metadata.probes,
+      timeoutMs: metadata.timeoutMs ?? this.options.health.timeoutMs,
+      check: (signal) => check.call(instance, signal),
+    };
+  }
+
+  private fromDefinition(definition: HealthIndicatorDefinition): RegisteredIndicator {
+    const dependencies = (definition.inject ?? []).map((token) => this.moduleRef.get(token as never, { strict: false }));
+    return {
+      name: definition.name,
+      probes: definition.probes ?? ['readiness'],
+      timeoutMs: definition.timeoutMs ?? this.options.health.timeoutMs,
+      check: () => definition.check(...dependencies),
+    };
+  }
+}
