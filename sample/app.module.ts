@@ -2,12 +2,17 @@ import { Module } from '@nestjs/common';
 import { ObservabilityModule } from '../lib';
 import { OrdersModule } from './orders/orders.module';
 
-/** The sample's root module: one import gives it /metrics, HTTP metrics and the decorators. */
+/** The sample's root module: one import gives it /metrics, tracing and the health probes. */
 @Module({
   imports: [
     ObservabilityModule.forRoot({
       metrics: {
         defaultLabels: { service: 'orders-sample', version: process.env.npm_package_version ?? '0.0.0' },
+      },
+      health: {
+        // Kubernetes: keep terminationGracePeriodSeconds above this plus the longest request.
+        drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000),
+        liveness: { maxEventLoopDelayMs: 1000 },
       },
     }),
     OrdersModule,

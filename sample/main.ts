@@ -19,8 +19,8 @@ async function bootstrap(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   const app = await NestFactory.create(AppModule, adapter, { logger: new ObservabilityLogger() });
-  // Nest's shutdown hooks close the server and the module cleanly on SIGTERM; never process.exit().
-  app.enableShutdownHooks();
+  // On SIGTERM: readiness fails, the app drains, Nest closes, spans flush; then the process exits 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(port, host);
   const base = `http://${host}:${port}`;
   const logger = new Logger('Sample');
@@ -28,6 +28,7 @@ async function bootstrap(): Promise<void> {
   logger.log(`Try: curl -X POST ${base}/orders -H 'content-type: application/json' -d '{"item":"book","quantity":2}'`);
   logger.log(`     curl ${base}/orders/1   |   curl ${base}/orders/fail (fails on purpose)`);
   logger.log(`Metrics: ${base}/metrics  (OpenMetrics, with exemplars: curl -H 'Accept: application/openmetrics-text' ${base}/metrics)`);
+  logger.log(`Health: ${base}/health/live  ${base}/health/ready  ${base}/health/startup`);
   logger.log(`Traces go to ${sdk.destination}`);
 }
 

@@ -1,12 +1,16 @@
-import { Body, Controller, Get, HttpCode, InternalServerErrorException, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, InternalServerErrorException, Param, Post, Query } from '@nestjs/common';
 import { Counted } from '../../lib';
 import { Order } from './order.entity';
+import { OrdersRepository } from './orders.repository';
 import { OrdersService, OutOfStockError } from './orders.service';
 
 /** The sample's HTTP API. */
 @Controller('orders')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly repository: OrdersRepository,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -24,6 +28,22 @@ export class OrdersController {
       throw error;
     }
     throw new InternalServerErrorException('unreachable');
+  }
+
+  /** A request that takes a while, to watch a graceful shutdown finish it. */
+  @Get('slow')
+  async slow(@Query('ms') ms = '1000'): Promise<{ waitedMs: number }> {
+    const waitedMs = Math.min(Number(ms) || 0, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, waitedMs));
+    return { waitedMs };
+  }
+
+  /** Marks the order store unavailable (`down`) or available (`up`): readiness follows. */
+  @Post('store/:state')
+  @HttpCode(200)
+  setStore(@Param('state') state: string): { available: boolean } {
+    this.repository.available = state !== 'down';
+    return { available: this.repository.available };
   }
 
   @Get(':id')

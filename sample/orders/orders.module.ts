@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { makeCounterProvider, makeGaugeProvider } from '../../lib';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
+import { OrdersRepositoryHealth } from './orders-repository.health';
 import { OrdersService } from './orders.service';
 
 @Module({
@@ -9,6 +10,7 @@ import { OrdersService } from './orders.service';
   providers: [
     OrdersService,
     OrdersRepository,
+    OrdersRepositoryHealth,
     makeCounterProvider({ name: 'orders_items_total', help: 'Items ordered, by item.', labelNames: ['item'] }),
     makeGaugeProvider({ name: 'orders_stored', help: 'Orders in the store.' }),
   ],

@@ -7,6 +7,8 @@ import { Order } from './order.entity';
 export class OrdersRepository {
   private readonly orders = new Map<string, Order>();
   private sequence = 0;
+  /** Lets the sample demonstrate a failing readiness probe (`POST /orders/store/down`). */
+  available = true;
 
   @Traced('OrdersRepository.findById')
   @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
@@ -25,6 +27,13 @@ export class OrdersRepository {
   }
 
   count(): number {
+    return this.orders.size;
+  }
+
+  /** A cheap round trip for the readiness probe; fails while the store is marked unavailable. */
+  async ping(): Promise<number> {
+    await latency(1);
+    if (!this.available) throw new Error('order store unavailable');
     return this.orders.size;
   }
 }
