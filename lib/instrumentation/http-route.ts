@@ -16,3 +16,13 @@ export function readRoute(exchange: HttpExchange): string | undefined {
   const path = request.route?.path;
   return typeof path === 'string' ? (request.baseUrl ?? '') + path : undefined;
 }
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/**
+ * The request method as OpenTelemetry's semantic conventions record it: a known method as is,
+ * anything else as `_OTHER`, so that made-up methods cannot create new series or span names.
+ */
+export function normalizeMethod(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : '_OTHER';
+}

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
+import { normalizeMethod } from '../instrumentation/http-route';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedHttpMetricsOptions, ResolvedObservabilityOptions } from '../observability-options.interface';
 import { LeanHistogram, LeanHistogramChild } from './lean-histogram.metric';
 import { MetricsService } from './metrics.service';
 import { PathMatcher } from './path-matcher';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const EXCLUDED = Symbol('excluded');
 
 /**
@@ -60,7 +60,7 @@ export class HttpMetricsListener implements HttpExchangeListener {
     if ((exchange as any)[EXCLUDED]) return;
     this.active--;
     const seconds = (performance.now() - exchange.start) / 1000;
-    const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : '_OTHER';
+    const method = normalizeMethod(exchange.method);
     const route = this.routeLabel(exchange.route);
     const status = exchange.response.statusCode;
     const key = `${method} ${status} ${route}`;

@@ -1,10 +1,9 @@
 import { Attributes, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
-import { readRoute } from '../instrumentation/http-route';
+import { normalizeMethod, readRoute } from '../instrumentation/http-route';
 import { PathMatcher } from '../metrics/path-matcher';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
   keys: (carrier) => Object.keys(carrier),
@@ -42,7 +41,7 @@ export class HttpTracingListener implements HttpExchangeListener {
       this.adopt(exchange, existing);
       return;
     }
-    const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : '_OTHER';
+    const method = normalizeMethod(exchange.method);
     const parent = propagation.extract(ROOT_CONTEXT, raw.headers, HEADER_GETTER);
     const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
     if (span.isRecording()) span.setAttributes(requestAttributes(exchange, raw, method));
@@ -84,11 +83,12 @@ export class HttpTracingListener implements HttpExchangeListener {
     if (exchange.route === undefined) exchange.route = readRoute(exchange);
     if (span.isRecording()) {
       const status = exchange.response.statusCode;
-      const method = KNOWN_METHODS.has(exchange.method) ? exchange.method : 'HTTP';
+      const method = normalizeMethod(exchange.method);
+      const spanMethod = method === '_OTHER' ? 'HTTP' : method;
       const attributes: Attributes = { 'http.response.status_code': status };
       if (exchange.route !== undefined) {
         attributes['http.route'] = exchange.route;
-        span.updateName(`${method} ${exchange.route}`);
+        span.updateName(`${spanMethod} ${exchange.route}`);
       }
       if (status >= 500) {
         attributes['error.type'] = String(status);

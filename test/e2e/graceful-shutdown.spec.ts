@@ -1,17 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port';
 import { OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
 
 const ROOT = join(__dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const DRAIN_MS = 1500;
 

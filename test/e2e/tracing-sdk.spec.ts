@@ -1,21 +1,14 @@
 import { INestApplication, Injectable, Module } from '@nestjs/common';
-import { createServer } from 'node:net';
 import request from 'supertest';
 import { getObservabilitySdk, ObservabilityModule, ObservabilitySdk, startObservabilitySdk, Traced } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { ItemsModule } from '../fixtures/tracing.app';
+import { freePort } from '../support/free-port';
 import { OTLP_SPAN_KIND, OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
 
 // These tests start the real, process-wide SDK; each one stops it again.
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_TRACES_SAMPLER'];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('the SDK bootstrap and OTLP export', () => {
   let receiver: OtlpReceiver | undefined;
