@@ -55,3 +55,4 @@ export type { HealthCheckOutcome, ObservabilityHealthIndicator } from './health/
 export { HealthProbeService } from './health/health-probe.service';
 export type { ProbeReport } from './health/health-probe.service';
 export { ObservabilityHealthController } from './health/health.controller';
+export { ObservabilityInterceptor } from './tracing/observability.interceptor';

@@ -105,7 +105,7 @@ export function checkIndicatorDefinition(indicator: unknown, where: string): voi
   }
 }
 
-const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
 
 function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
   const t = input === false ? {} : (input ?? {});
@@ -115,7 +115,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
-  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'propagateOutgoing'] as const) {
+  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing'] as const) {
     if (t[key] !== undefined && typeof t[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`tracing.${key}`, 'a boolean', t[key]);
   }
   const tracerName = t.tracerName ?? 'nestjs-observability';
@@ -132,6 +132,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
     exemplars: t.exemplars ?? true,
     routeHandlers: t.routeHandlers ?? true,
     rpc: t.rpc ?? true,
+    interceptor: t.interceptor ?? false,
     propagateOutgoing: t.propagateOutgoing ?? true,
     tracerName,
     tracerProvider: provider,

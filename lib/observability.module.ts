@@ -1,5 +1,5 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DynamicModule, Logger, Module, Provider, Type } from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
@@ -19,6 +19,7 @@ import { HttpTracingListener } from './tracing/http-tracing.listener';
 import { TracedInstrumenter } from './tracing/traced.instrumenter';
 import { TracingLifecycle } from './tracing/tracing.lifecycle';
 import { TracingService } from './tracing/tracing.service';
+import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
 import { GracefulShutdownHook } from './health/graceful-shutdown.hook';
@@ -56,15 +57,22 @@ export class ObservabilityModule extends ConfigurableModuleClass {
   /** Registers the module with options known up front. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     const indicatorClasses = options.health ? (options.health.indicators ?? []).filter((i): i is Type<unknown> => typeof i === 'function') : [];
-    return this.assemble(super.forRoot(options), options.metrics !== false, options.health !== false, indicatorClasses);
+    const interceptor = options.tracing !== false && options.tracing?.interceptor === true;
+    return this.assemble(super.forRoot(options), options.metrics !== false, options.health !== false, indicatorClasses, interceptor);
   }
 
   /** Registers the module with options from a factory, a class or an existing provider. */
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return this.assemble(super.forRootAsync(options), true, true, []);
+    return this.assemble(super.forRootAsync(options), true, true, [], false);
   }
 
-  private static assemble(base: DynamicModule, withMetricsController: boolean, withHealth: boolean, indicatorClasses: Type<unknown>[]): DynamicModule {
+  private static assemble(
+    base: DynamicModule,
+    withMetricsController: boolean,
+    withHealth: boolean,
+    indicatorClasses: Type<unknown>[],
+    withInterceptor: boolean,
+  ): DynamicModule {
     const controller: Type<ObservabilityMetricsController> | null = withMetricsController ? createMetricsControllerClass() : null;
     const healthController: Type<ObservabilityHealthController> | null = withHealth ? createHealthControllerClass() : null;
     const providers: Provider[] = [
@@ -76,6 +84,12 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           // Runs while providers are created, before the router reads the controller's path.
           if (controller) configureMetricsController(controller, resolved);
           if (healthController) configureHealthController(healthController, resolved);
+          if (resolved.tracing.enabled && resolved.tracing.interceptor && !withInterceptor) {
+            new Logger('ObservabilityModule').warn(
+              'tracing.interceptor is ignored with forRootAsync(): Nest needs global interceptors before options resolve. ' +
+                'Add { provide: APP_INTERCEPTOR, useClass: ObservabilityInterceptor } to your root module instead.',
+            );
+          }
           return resolved;
         },
       },
@@ -118,6 +132,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HealthProbeService,
       GracefulShutdownHook,
       ...indicatorClasses,
+      ObservabilityInterceptor,
+      // Known only for forRoot(): a global interceptor cannot be added once async options resolve.
+      ...(withInterceptor ? [{ provide: APP_INTERCEPTOR, useExisting: ObservabilityInterceptor }] : []),
     ];
     return {
       ...base,
@@ -125,7 +142,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, TracingService, HealthProbeService, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

@@ -129,6 +129,33 @@ describe('RPC over the TCP transport', () => {
   });
 });
 
+describe('the opt-in ObservabilityInterceptor', () => {
+  it('traces RPC calls itself when registered, and names the handler on HTTP server spans', async () => {
+    const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot({ tracing: { rpc: false, interceptor: true } }), ItemsModule] });
+    // A hybrid app's microservice gets the app's global enhancers only with inheritAppConfig.
+    const microservice = app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    const port = (microservice as any).serverInstance?.server?.address?.().port ?? (microservice as any).server?.server?.address?.().port;
+    const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    try {
+      expect(await firstValueFrom(client.send({ cmd: 'sum' }, [2, 2]))).toBe(4);
+      await request(app.getHttpServer()).get('/items/stream').expect(200);
+      const spans = await app.get(TestSpans).waitFor(4);
+      const rpc = spans.find((s) => s.name === 'MathController.sum')!;
+      expect(rpc.kind).toBe(SpanKind.SERVER);
+      expect(rpc.attributes).toMatchObject({ 'nest.controller': 'MathController', 'nest.handler': 'sum', 'nest.context': 'rpc' });
+      expect(spans.find((s) => s.name === 'inventory.check')!.parentSpanContext?.spanId).toBe(rpc.spanContext().spanId);
+      // No dispatcher span for RPC when tracing.rpc is off: the interceptor's is the only one.
+      expect(spans.filter((s) => s.name === '{"cmd":"sum"}')).toHaveLength(0);
+      const http = spans.find((s) => s.name === 'GET /items/stream')!;
+      expect(http.attributes).toMatchObject({ 'nest.context': 'http', 'nest.handler': 'stream' });
+    } finally {
+      client.close();
+      await app.close();
+    }
+  });
+});
+
 describe('beside an HTTP auto-instrumentation', () => {
   it('enriches and renames the server span it already started instead of creating a second one', async () => {
     const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot(), ItemsModule] });

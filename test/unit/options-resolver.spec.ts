@@ -24,6 +24,7 @@ describe('resolveObservabilityOptions', () => {
       exemplars: true,
       routeHandlers: true,
       rpc: true,
+      interceptor: false,
       propagateOutgoing: true,
       tracerName: 'nestjs-observability',
       tracerProvider: null,
@@ -56,7 +57,7 @@ describe('resolveObservabilityOptions', () => {
     [{ tracing: { exemplars: 'yes' } }, 'Invalid option "tracing.exemplars": expected a boolean, got "yes".'],
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
-    [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars'],
+    [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars, routeHandlers, rpc, interceptor'],
     [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
   ])('rejects %j with a message that names the option', (options, message) => {
