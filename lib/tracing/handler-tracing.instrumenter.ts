@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Attributes, context, propagation, Span, SpanKind, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
-import { OBSERVABILITY_TRACER } from '../observability.constants';
+import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observability.constants';
+import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
 import { createSpanListener, recordException, SpanState } from './span-listener';
 
@@ -13,11 +14,20 @@ import { createSpanListener, recordException, SpanState } from './span-listener'
  */
 @Injectable()
 export class HandlerTracingInstrumenter implements MethodInstrumenter {
-  readonly kinds = ['route', 'rpc'] as const;
+  /**
+   * The kinds this app wants. A handler class may carry a dispatcher for a kind that another app in
+   * the process asked for; this app leaves it running the original.
+   */
+  readonly kinds: readonly string[];
   // Outermost: it must see the server span, not a @Traced span on the same handler.
   readonly order = 200;
 
-  constructor(@Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer) {}
+  constructor(
+    @Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer,
+    @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
+  ) {
+    this.kinds = [...(options.tracing.routeHandlers ? ['route'] : []), ...(options.tracing.rpc ? ['rpc'] : [])];
+  }
 
   createListener(spec: InstrumentationSpec): InvocationListener<any> {
     const names: Attributes = { 'nest.controller': spec.className, 'nest.handler': spec.methodName };

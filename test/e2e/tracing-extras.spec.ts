@@ -140,7 +140,16 @@ describe('the opt-in ObservabilityInterceptor', () => {
     try {
       expect(await firstValueFrom(client.send({ cmd: 'sum' }, [2, 2]))).toBe(4);
       await request(app.getHttpServer()).get('/items/stream').expect(200);
-      const spans = await app.get(TestSpans).waitFor(4);
+      await app.get(TestSpans).waitFor(4);
+      await new Promise((r) => setTimeout(r, 50));
+      const spans = app.get(TestSpans).all();
+      // Each span with its parent's name: one RPC span, one HTTP span, nothing doubled.
+      expect(spans.map((s) => `${s.name} < ${spans.find((p) => p.spanContext().spanId === s.parentSpanContext?.spanId)?.name ?? 'root'}`).sort()).toEqual([
+        'GET /items/stream < root',
+        'InventoryService.stream < GET /items/stream',
+        'MathController.sum < root',
+        'inventory.check < MathController.sum',
+      ]);
       const rpc = spans.find((s) => s.name === 'MathController.sum')!;
       expect(rpc.kind).toBe(SpanKind.SERVER);
       expect(rpc.attributes).toMatchObject({ 'nest.controller': 'MathController', 'nest.handler': 'sum', 'nest.context': 'rpc' });
