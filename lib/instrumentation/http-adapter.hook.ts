@@ -13,7 +13,6 @@ interface HookableAdapter {
   getType(): string;
   setOnRequestHook?(hook: RequestHook): void;
   onRequestHook?: RequestHook;
-  getInstance(): any;
 }
 
 /**
@@ -36,26 +35,23 @@ export class HttpAdapterHook implements OnModuleInit {
     const adapter = this.adapterHost?.httpAdapter as unknown as HookableAdapter | undefined;
     if (!adapter || this.listeners.length === 0) return;
     const type = adapter.getType();
-    if (type !== 'express' && type !== 'fastify') {
-      this.logger.warn(`HTTP metrics support the Express and Fastify adapters; "${type}" requests are not measured.`);
+    if ((type !== 'express' && type !== 'fastify') || typeof adapter.setOnRequestHook !== 'function') {
+      this.logger.warn(
+        `HTTP metrics and server spans need the Express or Fastify adapter of Nest 11 or 12 (its request hook); ` +
+          `"${type}" requests are not observed.`,
+      );
       return;
     }
     const observe = this.createObserver(type === 'fastify');
-    if (typeof adapter.setOnRequestHook === 'function') {
-      // Keep a hook someone else installed: ours observes, then hands over to it.
-      const previous = adapter.onRequestHook;
-      adapter.setOnRequestHook(
-        previous
-          ? function (this: unknown, req, res, done) {
-              observe(req, res, () => previous.call(this, req, res, done));
-            }
-          : (req, res, done) => observe(req, res, done),
-      );
-    } else if (type === 'express') {
-      adapter.getInstance().use((req: IncomingMessage, res: ServerResponse, next: () => void) => observe(req, res, next));
-    } else {
-      adapter.getInstance().addHook('onRequest', (req: any, reply: any, done: () => void) => observe(req, reply, done));
-    }
+    // Keep a hook someone else installed: ours observes, then hands over to it.
+    const previous = adapter.onRequestHook;
+    adapter.setOnRequestHook(
+      previous
+        ? function (this: unknown, req, res, done) {
+            observe(req, res, () => previous.call(this, req, res, done));
+          }
+        : (req, res, done) => observe(req, res, done),
+    );
   }
 
   private createObserver(fastify: boolean) {
@@ -77,7 +73,12 @@ export class HttpAdapterHook implements OnModuleInit {
         span: undefined,
         run: undefined,
       };
-      for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
+      try {
+        for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
+      } catch (error) {
+        // Observability must never fail the request it observes.
+        this.logger.error(`An HTTP observability listener failed: ${String(error)}`);
+      }
       response.once('close', () => {
         exchange.route = readRoute(exchange);
         for (let i = 0; i < listeners.length; i++) {
