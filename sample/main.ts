@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ObservabilityLogger, startObservabilitySdk } from '../lib';
 import { AppModule } from './app.module';
+import { PricingProcess, PricingProcessModule } from './pricing-process';
 
 // Tracing starts before the app: spans go to the console, or over OTLP when an endpoint is set.
 const sdk = startObservabilitySdk({
@@ -13,12 +14,22 @@ const sdk = startObservabilitySdk({
   exporter: process.env.OTEL_TRACES_EXPORTER ? undefined : process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'console',
 });
 
-/** Starts the sample on Express (default) or Fastify (`HTTP_ADAPTER=fastify`). */
+/**
+ * Starts the sample on Express (default) or Fastify (`HTTP_ADAPTER=fastify`): first the pricing service
+ * as a child process on `PRICING_PORT` (default PORT+1), unless `PRICING_URL` points at one already
+ * running, then the orders service, which calls it.
+ */
 async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
+  let pricing: PricingProcess | undefined;
+  if (!process.env.PRICING_URL) {
+    pricing = await PricingProcess.start({ port: Number(process.env.PRICING_PORT ?? port + 1), host });
+    process.env.PRICING_URL = pricing.url; // read by PricingClient
+  }
   const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  const app = await NestFactory.create(AppModule, adapter, { logger: new ObservabilityLogger() });
+  const root = pricing ? { module: AppModule, imports: [PricingProcessModule.register(pricing)] } : AppModule;
+  const app = await NestFactory.create(root, adapter, { logger: new ObservabilityLogger() });
   // On SIGTERM: readiness fails, the app drains, Nest closes, spans flush; then the process exits 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(port, host);
@@ -29,7 +40,11 @@ async function bootstrap(): Promise<void> {
   logger.log(`     curl ${base}/orders/1   |   curl ${base}/orders/fail (fails on purpose)`);
   logger.log(`Metrics: ${base}/metrics  (OpenMetrics, with exemplars: curl -H 'Accept: application/openmetrics-text' ${base}/metrics)`);
   logger.log(`Health: ${base}/health/live  ${base}/health/ready  ${base}/health/startup`);
+  logger.log(`Pricing service (a second process, called by POST /orders, so one trace spans both): ${process.env.PRICING_URL}/prices/book`);
   logger.log(`Traces go to ${sdk.destination}`);
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  new Logger('Sample').error(`The sample failed to start: ${String((error as Error)?.stack ?? error)}`);
+  process.exit(1);
+});

@@ -3,5 +3,8 @@ export interface Order {
   id: string;
   item: string;
   quantity: number;
+  /** Unit price quoted by the pricing service, in cents. */
+  unitPriceCents: number;
+  currency: string;
   createdAt: string;
 }

@@ -19,9 +19,9 @@ export class OrdersRepository {
 
   @Traced('OrdersRepository.insert')
   @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
-  async insert(item: string, quantity: number): Promise<Order> {
+  async insert(item: string, quantity: number, price: { unitPriceCents: number; currency: string }): Promise<Order> {
     await latency(5);
-    const order: Order = { id: String(++this.sequence), item, quantity, createdAt: new Date().toISOString() };
+    const order: Order = { id: String(++this.sequence), item, quantity, ...price, createdAt: new Date().toISOString() };
     this.orders.set(order.id, order);
     return order;
   }

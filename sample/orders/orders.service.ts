@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import { Counted, InjectMetric, Timed, Traced } from '../../lib';
 import { Order } from './order.entity';
 import { OrdersRepository } from './orders.repository';
+import { PricingClient } from './pricing.client';
 
 /** Raised when the warehouse refuses an order; the sample's "fails on purpose" path. */
 export class OutOfStockError extends Error {
@@ -16,6 +17,7 @@ export class OutOfStockError extends Error {
 export class OrdersService {
   constructor(
     private readonly repository: OrdersRepository,
+    private readonly pricing: PricingClient,
     @InjectMetric('orders_items_total') private readonly items: Counter<'item'>,
     @InjectMetric('orders_stored') private readonly stored: Gauge,
   ) {}
@@ -25,7 +27,9 @@ export class OrdersService {
   @Timed()
   async create(item: string, quantity: number): Promise<Order> {
     if (item === 'unobtainium') throw new OutOfStockError(item);
-    const order = await this.repository.insert(item, quantity);
+    // An HTTP call to the pricing service, a second process: the trace continues there.
+    const { unitPriceCents, currency } = await this.pricing.quote(item);
+    const order = await this.repository.insert(item, quantity, { unitPriceCents, currency });
     this.items.inc({ item }, quantity);
     this.stored.set(this.repository.count());
     return order;

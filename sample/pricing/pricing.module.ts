@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ObservabilityModule } from '../../lib';
+import { PricingController } from './pricing.controller';
+import { PricingService } from './pricing.service';
+
+/** Root module of the pricing service, the sample's second process: /metrics, tracing and probes of its own. */
+@Module({
+  imports: [
+    ObservabilityModule.forRoot({
+      metrics: {
+        defaultLabels: { service: 'pricing-sample', version: process.env.npm_package_version ?? '0.0.0' },
+      },
+      health: { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000) },
+    }),
+  ],
+  controllers: [PricingController],
+  providers: [PricingService],
+})
+export class PricingAppModule {}
