@@ -26,6 +26,10 @@ const TARGETS = {
   'sync.timed': { maxOverheadNs: 250 },
 };
 const MAX_RENDER_RATIO = 1.2;
+const TRACED_TARGETS = {
+  'traced.sampled': { maxRatioToNestjsOtel: 0.5 },
+  'traced.unsampled': { maxOverheadNs: 150 },
+};
 
 function runChild(script, nodeFlags = []) {
   const out = execFileSync(process.execPath, [...nodeFlags, path.join(__dirname, script), ...(quick ? ['--quick'] : [])], {
@@ -80,12 +84,36 @@ function renderTable(results) {
   return lines.join('\n');
 }
 
+function tracedTable(rows) {
+  const lines = [
+    '| Variant | ns/call (median) | ± MAD | Overhead vs plain (ns) | Ratio to nestjs-otel | Target | Met |',
+    '|---|---:|---:|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    const t = TRACED_TARGETS[r.id];
+    let target = '';
+    let met = '';
+    if (t?.maxRatioToNestjsOtel !== undefined) {
+      target = `≤ ${t.maxRatioToNestjsOtel}× nestjs-otel @Span()`;
+      met = r.ratioToNestjsOtel <= t.maxRatioToNestjsOtel ? 'yes' : '**no**';
+    } else if (t?.maxOverheadNs !== undefined) {
+      target = `≤ ${t.maxOverheadNs} ns over plain`;
+      met = r.overheadNs <= t.maxOverheadNs ? 'yes' : '**no**';
+    }
+    const ratio = r.ratioToNestjsOtel === undefined ? '' : `${fmt(r.ratioToNestjsOtel, 2)}×`;
+    lines.push(`| ${r.label} | ${fmt(r.nsPerCall)} | ${fmt(r.madNs)} | ${fmt(r.overheadNs)} | ${ratio} | ${target} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
 function main() {
   const started = Date.now();
   const info = machine();
   process.stderr.write(`benchmarking on ${info.nproc}× ${info.cpu}, node ${info.node}${quick ? ' (quick)' : ''}${noInline ? ' (--no-turbo-inlining)' : ''}...\n`);
   process.stderr.write('  method calls...\n');
   const methods = runChild('method-calls.js', noInline ? ['--no-turbo-inlining'] : []);
+  process.stderr.write('  @Traced() vs nestjs-otel @Span()...\n');
+  const traced = runChild('traced-calls.js', noInline ? ['--no-turbo-inlining'] : []);
   process.stderr.write('  /metrics render...\n');
   const render = runChild('render.js', ['--expose-gc']);
   const seconds = (Date.now() - started) / 1000;
@@ -100,6 +128,19 @@ function main() {
     '',
     methodTable(methods.rows),
     '',
+    '**@Traced() vs nestjs-otel @Span()** (one TracerProvider: ParentBased(AlwaysOn), BatchSpanProcessor, counting no-op exporter; ' +
+      `${traced.rows[1].iterations.toLocaleString('en-US')} span calls / ${traced.rows[0].iterations.toLocaleString('en-US')} other calls × ${traced.rows[0].rounds} interleaved rounds, ` +
+      `in chunks of ${traced.chunk.toLocaleString('en-US')} with an event-loop turn between; every sampled call exported exactly one span)`,
+    '',
+    tracedTable(traced.rows),
+    ...(traced.underRemoteSampledParent.traced === 1
+      ? []
+      : [
+          '',
+          `WARNING: under a remote sampled parent (extracted traceparent, flags 01) @Traced() exported ${traced.underRemoteSampledParent.traced} span(s), ` +
+            `nestjs-otel @Span() ${traced.underRemoteSampledParent.nestjsOtel} (expected 1 each).`,
+        ]),
+    '',
     '**/metrics render time** (median of interleaved runs, ratio = median of per-round ratios' +
       (mismatched.length ? `; WARNING: samples differ from prom-client at ${mismatched.map((r) => r.series).join(', ')}` : '; same samples as prom-client') +
       ')',
@@ -111,7 +152,7 @@ function main() {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, noInline, machine: info, methodCalls: methods.rows, render: render.results, markdown: md }, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, noInline, machine: info, methodCalls: methods.rows, tracedCalls: traced, render: render.results, markdown: md }, null, 2) + '\n');
   process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
 }
 

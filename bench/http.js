@@ -1,0 +1,475 @@
+'use strict';
+/**
+ * HTTP load: a Nest hello-world (`GET /hello` → controller → service, bench/http-server.js) under wrk,
+ * bare and with ObservabilityModule in several configurations, on Express and Fastify.
+ *
+ *   npm run bench:http                          # builds dist/ first; ~5 minutes
+ *   npm run bench:http -- --name before-fix     # raw numbers go to bench/results/http-before-fix.json
+ *   npm run bench:http -- --quick               # 1 round, 1 s runs: checks the harness, not the numbers
+ *   npm run bench:http -- --rounds 5 --duration 10 --warmup 3
+ *   npm run bench:http -- --only express        # one adapter (or --only metrics,all100 for configs)
+ *   npm run bench:http -- --decorated           # HelloService.hello() also @Traced() / @Counted() @Timed()
+ *   npm run bench:http -- --profile all100:express   # bare and all100 with --cpu-prof on the server: self
+ *                                                      # time per request by package and function, side by
+ *                                                      # side (profiles in bench/results/profiles/)
+ *
+ * Each run boots the configuration in a fresh child process pinned to core 0 (`taskset -c 0`), waits
+ * for it to listen, runs `taskset -c 1 wrk -t1 -c50` for the warm-up then for the measurement, reads
+ * the server's VmRSS from /proc, asks it to flush the SDK and report its span counters, and stops it.
+ * The OTLP sink (bench/http-sink.js, counts the spans it receives) runs on core 1 next to wrk.
+ * Also reported: the server's CPU time per request (/proc schedstat), which a busy neighbour disturbs
+ * much less than req/s, and (in the JSON and the progress lines) the time its threads waited runnable
+ * for core 0 (other processes, but also its own GC helper threads, which share the pinned core).
+ * Rounds are interleaved (adapter blocks alternate, configurations rotate and reverse each round);
+ * ratios to bare are taken per round, within the adapter block, then their median.
+ *
+ * Needs wrk (`apt-get install -y wrk`) and taskset (util-linux). Every child is bounded in time and
+ * killed on exit.
+ */
+const { spawn, execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { median, mad, rotate } = require('./lib/stats');
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const quick = flag('--quick');
+const decorated = flag('--decorated');
+const ROUNDS = Number(option('--rounds', quick ? 1 : 3));
+const DURATION = Number(option('--duration', quick ? 1 : 5));
+const WARMUP = Number(option('--warmup', quick ? 1 : 2));
+const CONNECTIONS = 50;
+const name = option('--name', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+const profile = option('--profile', null);
+
+const CONFIGS = [
+  { id: 'bare', label: 'bare Nest (no ObservabilityModule)' },
+  { id: 'metrics', label: 'ours, metrics only (`tracing: false`)', targets: { minRps: 0.88, maxP99: 1.2 } },
+  { id: 'tracing', label: 'ours, tracing only (`metrics: false`), 100% sampled, OTLP' },
+  { id: 'all100', label: 'ours, all on, 100% sampled, OTLP', targets: { minRps: 0.6, maxRss: 1.3 } },
+  { id: 'all10', label: 'ours, all on, 10% sampled, OTLP', targets: { minRps: 0.8, maxRss: 1.3 } },
+];
+const ADAPTERS = ['express', 'fastify'];
+
+const only = option('--only', null)?.split(',');
+const adapters = only ? ADAPTERS.filter((a) => only.includes(a)) : ADAPTERS;
+const configs = only && only.some((o) => CONFIGS.some((c) => c.id === o)) ? CONFIGS.filter((c) => c.id === 'bare' || only.includes(c.id)) : CONFIGS;
+
+// ---------------------------------------------------------------------------------------------
+// Child processes, each bounded in time and killed when this process exits.
+// ---------------------------------------------------------------------------------------------
+
+const children = new Set();
+function killAll() {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {}
+  }
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Spawns `taskset -c CORE node [flags] script` with an IPC channel; resolves with the first message. */
+function startNode(core, script, env, nodeFlags = []) {
+  const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeFlags, path.join(__dirname, script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-20000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  const ready = new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    exited.then(({ code, signal }) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready:\n${stderr}`)));
+  });
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    ready: withTimeout(ready, 30_000, `${script} start`),
+    ask(message, ms = 15_000) {
+      return withTimeout(new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send(message);
+      }), ms, `${script} ${message}`);
+    },
+    async stop(ms = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        child.send('exit');
+      } catch {}
+      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function runWrk(port, seconds, latency) {
+  const wrkArgs = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, ...(latency ? ['--latency'] : []), `http://127.0.0.1:${port}/hello`];
+  return new Promise((resolve, reject) => {
+    const child = execFile('taskset', wrkArgs, { timeout: (seconds + 20) * 1000, killSignal: 'SIGKILL' }, (error, stdout) => {
+      children.delete(child);
+      if (error) reject(new Error(`wrk failed: ${error.message}`));
+      else resolve(parseWrk(stdout));
+    });
+    children.add(child);
+  });
+}
+
+function toMs(value, unit) {
+  const n = Number(value);
+  return unit === 'us' ? n / 1000 : unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : NaN;
+}
+
+function parseWrk(out) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const pct = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    return m ? toMs(m[1], m[2]) : undefined;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
+  if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${out}`);
+  return { rps, requests, p50: pct(50), p90: pct(90), p99: pct(99), non2xx, socketErrors };
+}
+
+/**
+ * CPU time the server's threads ran, and time they waited runnable for a CPU (/proc/PID/task/TID/schedstat,
+ * ns). Run time per request is what the server spent, whatever else the shared machine did; the wait
+ * is the contention it met (other processes on core 0).
+ */
+function schedstat(pid) {
+  let run = 0;
+  let wait = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [r, w] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+      run += r;
+      wait += w;
+    } catch {} // a thread that just ended
+  }
+  return { run, wait };
+}
+
+function vmRss(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return kb * 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run: boot, warm up, measure, read RSS, flush and read the span counters, stop.
+// ---------------------------------------------------------------------------------------------
+
+async function runOne(sink, adapter, config, nodeFlags = []) {
+  const sinkBefore = (await sink.ask('stats')).stats;
+  const server = startNode(
+    0,
+    'http-server.js',
+    {
+      BENCH_CONFIG: config.id,
+      BENCH_ADAPTER: adapter,
+      BENCH_DECORATED: decorated ? '1' : '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+      OTEL_SERVICE_NAME: 'bench-hello',
+    },
+    ['--expose-gc', ...nodeFlags],
+  );
+  try {
+    const { port, pid } = await server.ready;
+    const idleRss = vmRss(pid);
+    const warm = await runWrk(port, WARMUP, false);
+    const before = schedstat(pid);
+    const t0 = process.hrtime.bigint();
+    const load = await runWrk(port, DURATION, true);
+    const t1 = process.hrtime.bigint();
+    const wall = Number(t1 - t0);
+    const after = schedstat(pid);
+    const rss = vmRss(pid);
+    const { stats, memory, spaces, liveHeap } = await server.ask('stats', 40_000);
+    // Let the last export's answer reach the sink's counters (they are read over IPC, not HTTP).
+    const sinkAfter = (await sink.ask('stats')).stats;
+    await server.stop();
+    return {
+      adapter,
+      config: config.id,
+      ...load,
+      warmupRequests: warm.requests,
+      errors: warm.non2xx + warm.socketErrors + load.non2xx + load.socketErrors,
+      rss,
+      idleRss,
+      cpuUsPerRequest: (after.run - before.run) / 1000 / load.requests,
+      cpuShare: (after.run - before.run) / wall,
+      waitShare: (after.wait - before.wait) / wall,
+      heapUsed: memory.heapUsed,
+      memory, // process.memoryUsage() after the load, before the flush
+      heapSpacesMB: spaces, // V8 heap space sizes after the load
+      liveHeap, // after the flush and a full GC
+      windowUs: [Number(t0 / 1000n), Number(t1 / 1000n)], // monotonic clock, as in a .cpuprofile
+      spans: stats,
+      sinkSpans: sinkAfter.spans - sinkBefore.spans,
+      sinkRequests: sinkAfter.requests - sinkBefore.requests,
+      sinkBadBodies: sinkAfter.badBodies - sinkBefore.badBodies,
+    };
+  } catch (error) {
+    await server.stop(2000);
+    throw new Error(`${adapter}/${config.id}: ${error.message}\n${server.stderr()}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary and tables.
+// ---------------------------------------------------------------------------------------------
+
+function summarize(runs) {
+  const out = [];
+  for (const adapter of adapters) {
+    const bare = runs.filter((r) => r.adapter === adapter && r.config === 'bare');
+    const bareByRound = new Map(bare.map((r) => [r.round, r]));
+    for (const config of configs) {
+      const rs = runs.filter((r) => r.adapter === adapter && r.config === config.id);
+      if (rs.length === 0) continue;
+      const ratio = (key) => median(rs.filter((r) => bareByRound.has(r.round)).map((r) => r[key] / bareByRound.get(r.round)[key]));
+      const sum = (f) => rs.reduce((a, r) => a + f(r), 0);
+      const withSpans = rs.filter((r) => r.spans);
+      const spans = withSpans.length
+        ? {
+            ended: sum((r) => r.spans?.ended ?? 0),
+            exported: sum((r) => r.spans?.exported ?? 0),
+            failed: sum((r) => r.spans?.failed ?? 0),
+            dropped: sum((r) => r.spans?.dropped ?? 0),
+            pending: sum((r) => r.spans?.pending ?? 0),
+            received: sum((r) => r.sinkSpans),
+            requests: sum((r) => r.requests + r.warmupRequests),
+          }
+        : null;
+      if (spans) {
+        // Silent loss: a sampled span that ended and is neither exported, failed nor dropped (after a
+        // flush), or an export the SDK counted that the sink did not receive.
+        spans.silentlyLost = spans.ended - spans.exported - spans.failed - spans.dropped + (spans.exported - spans.received);
+      }
+      const s = {
+        adapter,
+        config: config.id,
+        label: config.label,
+        targets: config.targets,
+        runs: rs.length,
+        rps: median(rs.map((r) => r.rps)),
+        rpsMad: mad(rs.map((r) => r.rps)),
+        p50: median(rs.map((r) => r.p50)),
+        p99: median(rs.map((r) => r.p99)),
+        rss: median(rs.map((r) => r.rss)),
+        idleRss: median(rs.map((r) => r.idleRss)),
+        liveHeap: median(rs.map((r) => r.liveHeap)),
+        cpuUs: median(rs.map((r) => r.cpuUsPerRequest)),
+        waitShare: median(rs.map((r) => r.waitShare)),
+        cpuShare: median(rs.map((r) => r.cpuShare)),
+        maxWaitShare: Math.max(...rs.map((r) => r.waitShare)),
+        rpsRatio: ratio('rps'),
+        p50Ratio: ratio('p50'),
+        p99Ratio: ratio('p99'),
+        rssRatio: ratio('rss'),
+        idleRssRatio: ratio('idleRss'),
+        cpuRatio: ratio('cpuUsPerRequest'),
+        errors: sum((r) => r.errors),
+        spans,
+      };
+      s.checks = checks(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+function checks(s) {
+  const t = s.targets ?? {};
+  const list = [];
+  if (t.minRps !== undefined) list.push({ what: `req/s ≥ ${t.minRps}×`, met: s.rpsRatio >= t.minRps });
+  if (t.maxP99 !== undefined) list.push({ what: `p99 ≤ ${t.maxP99}×`, met: s.p99Ratio <= t.maxP99 });
+  if (t.maxRss !== undefined) list.push({ what: `RSS ≤ ${t.maxRss}×`, met: s.rssRatio <= t.maxRss });
+  if (s.spans) list.push({ what: 'no silent span loss', met: s.spans.silentlyLost === 0 });
+  if (s.errors) list.push({ what: 'no HTTP errors', met: false });
+  return list;
+}
+
+const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '' : n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+
+function table(summary, adapter) {
+  const lines = [
+    '| Configuration | req/s | ± MAD | × bare | p50 ms | × bare | p99 ms | × bare | server CPU µs/req | × bare | server busy | RSS MB after load (idle) | × bare (idle) | spans ended / exported / dropped / failed (received) | Targets |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const s of summary.filter((x) => x.adapter === adapter)) {
+    const sp = s.spans ? `${f(s.spans.ended)} / ${f(s.spans.exported)} / ${f(s.spans.dropped)} / ${f(s.spans.failed)} (${f(s.spans.received)})` : '';
+    const targets = s.checks.map((c) => `${c.what}: ${c.met ? 'yes' : '**no**'}`).join('; ');
+    lines.push(
+      `| ${s.label} | ${f(s.rps)} | ${f(s.rpsMad)} | ${f(s.rpsRatio, 2)} | ${f(s.p50, 2)} | ${f(s.p50Ratio, 2)} | ${f(s.p99, 2)} | ${f(s.p99Ratio, 2)} | ${f(s.cpuUs, 1)} | ${f(s.cpuRatio, 2)} | ${f(s.cpuShare * 100)}% | ${f(s.rss / 2 ** 20, 0)} (${f(s.idleRss / 2 ** 20, 0)}) | ${f(s.rssRatio, 2)} (${f(s.idleRssRatio, 2)}) | ${sp} | ${targets} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function machine() {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const version = (pkg) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', pkg, 'package.json'), 'utf8')).version;
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpu: model,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    nest: version('@nestjs/core'),
+    express: version('express'),
+    fastify: version('fastify'),
+    otelSdk: version('@opentelemetry/sdk-node'),
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Runs bare and CONFIG on ADAPTER with `node --cpu-prof` on the server, and prints the self time per
+ * request spent in each package and in the top functions, during the measured load only, next to bare's.
+ */
+async function profileOne(sink, spec) {
+  const [configId, adapter = 'express'] = spec.split(':');
+  const config = CONFIGS.find((c) => c.id === configId);
+  if (!config || !ADAPTERS.includes(adapter)) throw new Error(`--profile CONFIG:ADAPTER, e.g. all100:express (got ${spec})`);
+  const dir = path.join(__dirname, 'results', 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  const { selfTime } = require('./lib/cpuprofile-top');
+  const results = [];
+  for (const c of [CONFIGS[0], config]) {
+    const file = path.join(dir, `${adapter}-${c.id}-${Date.now()}.cpuprofile`);
+    const run = await runOne(sink, adapter, c, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${path.basename(file)}`]);
+    const per = (byPackage) => {
+      const { total, sums } = selfTime(file, { byPackage, window: run.windowUs });
+      return { total: total / run.requests, sums: new Map([...sums].map(([k, us]) => [k, us / run.requests])) };
+    };
+    results.push({ config: c, run, file, packages: per(true), functions: per(false) });
+    process.stdout.write(`${adapter}/${c.id} under --cpu-prof: ${f(run.rps)} req/s, p99 ${f(run.p99, 2)} ms, server CPU ${f(run.cpuUsPerRequest, 1)} µs/req (profiling slows it down)\n`);
+  }
+  const [bare, conf] = results;
+  const show = (title, key, n) => {
+    process.stdout.write(`\n${title}: self time per request during the measured load, µs (${bare.config.id} → ${conf.config.id})\n`);
+    const names = new Set([...conf[key].sums.keys(), ...bare[key].sums.keys()]);
+    const rows = [...names]
+      .map((name) => ({ name, a: bare[key].sums.get(name) ?? 0, b: conf[key].sums.get(name) ?? 0 }))
+      .sort((x, y) => (key === 'packages' ? y.b - x.b : y.b - y.a - (x.b - x.a)))
+      .slice(0, n);
+    process.stdout.write(`${'bare'.padStart(7)} ${conf.config.id.padStart(7)} ${'delta'.padStart(7)}\n`);
+    for (const r of rows) process.stdout.write(`${r.a.toFixed(2).padStart(7)} ${r.b.toFixed(2).padStart(7)} ${(r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(2).padStart(6)}  ${r.name}\n`);
+    process.stdout.write(`${bare[key].total.toFixed(2).padStart(7)} ${conf[key].total.toFixed(2).padStart(7)} ${(conf[key].total - bare[key].total >= 0 ? '+' : '') + (conf[key].total - bare[key].total).toFixed(2).padStart(6)}  total sampled (idle included)\n`);
+  };
+  show('by package', 'packages', 20);
+  show('functions with the largest increase', 'functions', 30);
+  process.stdout.write(`\nprofiles: ${results.map((r) => path.relative(process.cwd(), r.file)).join(', ')}\n`);
+}
+
+async function main() {
+  const started = Date.now();
+  const info = machine();
+  const sink = startNode(1, 'http-sink.js', {});
+  sink.port = (await sink.ready).port;
+  try {
+    if (profile) return await profileOne(sink, profile);
+    const runs = [];
+    const total = ROUNDS * adapters.length * configs.length;
+    process.stderr.write(
+      `HTTP bench on ${info.nproc}× ${info.cpu}, node ${info.node}: ${total} runs of ${WARMUP} s warm-up + ${DURATION} s, wrk -t1 -c${CONNECTIONS}${decorated ? ', decorated service' : ''}\n`,
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      const adapterOrder = round % 2 ? [...adapters].reverse() : adapters;
+      for (const adapter of adapterOrder) {
+        let order = rotate(configs, round);
+        if (round % 2) order = order.reverse();
+        for (const config of order) {
+          let run;
+          try {
+            run = await runOne(sink, adapter, config);
+          } catch (error) {
+            // A shared checkout may be rebuilding dist/ right now: retry once, after a pause.
+            process.stderr.write(`  ${adapter}/${config.id} failed, retrying once: ${error.message.split('\n')[0]}\n`);
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            run = await runOne(sink, adapter, config);
+          }
+          run.round = round;
+          runs.push(run);
+          process.stderr.write(
+            `  [${runs.length}/${total}] round ${round + 1} ${adapter.padEnd(7)} ${config.id.padEnd(7)} ${f(run.rps).padStart(7)} req/s  p50 ${f(run.p50, 2)} ms  p99 ${f(run.p99, 2)} ms  CPU ${f(run.cpuUsPerRequest, 1)} µs/req  busy ${f(run.cpuShare * 100)}%  wait ${f(run.waitShare * 100)}%  RSS ${f(run.rss / 2 ** 20)} MB (idle ${f(run.idleRss / 2 ** 20)})` +
+              (run.spans ? `  spans ${run.spans.ended}/${run.spans.exported}/${run.spans.dropped}/${run.spans.failed} sink ${run.sinkSpans}` : '') +
+              (run.errors ? `  ERRORS ${run.errors}` : '') +
+              '\n',
+          );
+        }
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const summary = summarize(runs);
+    const md = [
+      `Machine: ${info.nproc} CPUs, ${info.cpu}, ${info.memGiB} GiB, ${info.platform}; Node ${info.node}, @nestjs/core ${info.nest}, express ${info.express}, fastify ${info.fastify}, @opentelemetry/sdk-node ${info.otelSdk}. ` +
+        `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${decorated ? ', --decorated' : ''}.`,
+      '',
+      `Server pinned to core 0, wrk (\`-t1 -c${CONNECTIONS}\`) and the OTLP sink to core 1; ${WARMUP} s warm-up + ${DURATION} s measured per run, ` +
+        `${ROUNDS} interleaved rounds, fresh process per run; medians; "× bare" = median of per-round ratios. ` +
+        '"server CPU µs/req" = CPU time of the server\'s threads during the measured 5 s / requests (from /proc schedstat; less sensitive to a busy neighbour than req/s); "server busy" = that CPU time / wall time (below ~95%, wrk rather than the server limits req/s). ' +
+        'RSS = VmRSS of the server right after the load (in brackets: after boot, before any request). Spans: sums over the rounds (warm-up included), after a flush; "received" = counted by the sink.',
+      ...adapters.flatMap((adapter) => ['', `**${adapter[0].toUpperCase()}${adapter.slice(1)}**`, '', table(summary, adapter)]),
+    ].join('\n');
+    process.stdout.write(md + '\n');
+    const dir = path.join(__dirname, 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `http-${name}.json`);
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, decorated, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, summary, runs, markdown: md }, null, 2) + '\n',
+    );
+    process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+  } finally {
+    await sink.stop(2000);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  killAll();
+  process.exit(1);
+});
