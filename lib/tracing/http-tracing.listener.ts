@@ -48,8 +48,11 @@ export class HttpTracingListener implements HttpExchangeListener {
     const spanContext = trace.setSpan(parent, span);
     exchange.span = span;
     exchange.ownsSpan = true;
-    // Listeners that body parsers add to the request stream run in the request's context too.
-    context.bind(spanContext, raw);
+    // Body parsers read the request stream in listeners that would run outside the request's context:
+    // bind them to it. A request without a body (most GETs) needs no binding, which is not free.
+    if (raw.headers['content-length'] !== undefined ? raw.headers['content-length'] !== '0' : raw.headers['transfer-encoding'] !== undefined) {
+      context.bind(spanContext, raw);
+    }
     exchange.run = (next) => context.with(spanContext, next);
   }
 

@@ -1,4 +1,4 @@
-import { Attributes, context, Context, Span, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
+import { Attributes, context, Context, Span, SpanKind, SpanStatusCode, trace, TraceFlags, Tracer } from '@opentelemetry/api';
 import { InvocationListener } from '../instrumentation/instrumentation-spec.interface';
 
 /** What a span listener keeps between start and end; `null` when no span was created. */
@@ -24,7 +24,9 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
     start(_thisArg, args) {
       const parentContext = context.active();
       const parent = trace.getSpan(parentContext);
-      if (parent !== undefined && !parent.isRecording()) return null;
+      // A parent that is not sampled says so for everything below it. (A remote parent from an
+      // incoming traceparent is not recording here but may well be sampled: look at its flags.)
+      if (parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return null;
       const span = tracer.startSpan(name, spanOptions, parentContext);
       if (deriveAttributes && span.isRecording()) {
         try {

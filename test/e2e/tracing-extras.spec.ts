@@ -1,6 +1,6 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { firstValueFrom } from 'rxjs';
@@ -98,6 +98,15 @@ describe('TracingService', () => {
       expect(inner.status).toEqual({ code: SpanStatusCode.ERROR, message: 'bad input' });
       expect(inner.events[0].attributes?.['exception.type']).toBe('RangeError');
       expect(tracing.getTraceId()).toBeUndefined();
+      // Under a remote parent (an extracted traceparent), sampled or not.
+      const remote = (flags: string) =>
+        propagation.extract(ROOT_CONTEXT, { traceparent: `00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-${flags}` });
+      context.with(remote('01'), () => tracing.startActiveSpan('under remote sampled', () => undefined));
+      context.with(remote('00'), () => tracing.startActiveSpan('under remote unsampled', () => undefined));
+      const underRemote = spans.byName('under remote sampled')!;
+      expect(underRemote.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(underRemote.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+      expect(spans.byName('under remote unsampled')).toBeUndefined();
     } finally {
       await app.close();
     }
