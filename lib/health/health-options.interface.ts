@@ -1,0 +1,104 @@
+import type { InjectionToken, Type } from '@nestjs/common';
+
+/** The three Kubernetes probes. */
+export type HealthProbe = 'liveness' | 'readiness' | 'startup';
+
+/**
+ * A health indicator given in the options rather than as a decorated class: a name, the probes it
+ * belongs to, and a check whose dependencies (e.g. Terminus' `MemoryHealthIndicator`) are injected.
+ *
+ * @example
+ * { name: 'heap', probes: ['liveness'], inject: [MemoryHealthIndicator], check: (memory) => memory.checkHeap('heap', 512 * 1024 * 1024) }
+ */
+export interface HealthIndicatorDefinition {
+  /** Key of the indicator in the health response and the `indicator` label. */
+  name: string;
+  /**
+   * Probes that run it.
+   * @default ['readiness']
+   */
+  probes?: HealthProbe[];
+  /**
+   * Timeout of one check, ms.
+   * @default the module's `health.timeoutMs`
+   */
+  timeoutMs?: number;
+  /**
+   * Providers passed to `check`, from the module's context (Terminus' indicators are there).
+   * @default []
+   */
+  inject?: Array<InjectionToken>;
+  /** The check: return `up(details)` / `down(details)`, a boolean, a Terminus result, or throw. */
+  check: (...dependencies: any[]) => unknown;
+}
+
+/**
+ * Options of the health part: `/health/live`, `/health/ready`, `/health/startup`.
+ *
+ * @example
+ * { details: 'never', drainDelayMs: 10000, liveness: { maxEventLoopDelayMs: 1000 } }
+ */
+export interface HealthOptions {
+  /**
+   * Path prefix of the probe endpoints.
+   * @default '/health'
+   */
+  path?: string;
+  /**
+   * Paths of the three probes, below `path`.
+   * @default { liveness: 'live', readiness: 'ready', startup: 'startup' }
+   */
+  probePaths?: Partial<Record<HealthProbe, string>>;
+  /**
+   * Indicators given here, beside the `@HealthIndicator()` classes found in any module: classes
+   * (registered as providers of this module) or definitions.
+   * @default []
+   */
+  indicators?: Array<Type<unknown> | HealthIndicatorDefinition>;
+  /**
+   * Default timeout of one indicator, ms. A check that takes longer reports down, "timed out after N ms".
+   * @default 3000
+   */
+  timeoutMs?: number;
+  /**
+   * Deadline of a whole probe, ms: indicators still running then report down.
+   * @default 5000
+   */
+  deadlineMs?: number;
+  /**
+   * How long a probe's result is reused, ms. 0 disables the cache; concurrent probes always share
+   * the run already in flight.
+   * @default 0
+   */
+  cacheTtlMs?: number;
+  /**
+   * `always` shows each indicator's details; `never` answers `{ "status": "ok" | "error" }` only, for public exposure.
+   * @default 'always'
+   */
+  details?: 'always' | 'never';
+  /**
+   * Optional liveness thresholds; liveness checks nothing external.
+   * @default {}
+   */
+  liveness?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number };
+  /**
+   * On SIGTERM, how long readiness answers 503 while the app keeps serving, before Nest closes, ms.
+   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + the longest request.
+   * @default 5000
+   */
+  drainDelayMs?: number;
+}
+
+/** Health options after defaults were applied. */
+export interface ResolvedHealthOptions {
+  enabled: boolean;
+  path: string;
+  probePaths: Record<HealthProbe, string>;
+  indicators: Array<Type<unknown> | HealthIndicatorDefinition>;
+  timeoutMs: number;
+  deadlineMs: number;
+  cacheTtlMs: number;
+  details: 'always' | 'never';
+  liveness: { maxEventLoopDelayMs: number | null; maxHeapUsedBytes: number | null };
+  drainDelayMs: number;
+}

@@ -1,0 +1,120 @@
+/**
+ * Options of the process and Node.js runtime metrics (CPU, memory, event-loop lag, GC, handles).
+ *
+ * @example
+ * { prefix: 'orders_', eventLoopMonitoringPrecision: 20 }
+ */
+export interface DefaultMetricsOptions {
+  /**
+   * Prefix put before every default metric name.
+   * @default ''
+   * @example 'orders_'
+   */
+  prefix?: string;
+  /**
+   * Buckets (seconds) of `nodejs_gc_duration_seconds`.
+   * @default [0.001, 0.01, 0.1, 1, 2, 5]
+   */
+  gcDurationBuckets?: number[];
+  /**
+   * Sampling resolution of the event-loop delay monitor, in milliseconds.
+   * @default 10
+   */
+  eventLoopMonitoringPrecision?: number;
+}
+
+/**
+ * Options of the HTTP server metrics: the histogram `http_server_request_duration_seconds`
+ * and the gauge `http_server_active_requests`.
+ *
+ * @example
+ * { buckets: [0.01, 0.05, 0.1, 0.5, 1], excludePaths: ['/metrics', '/health/*', '/internal/*'] }
+ */
+export interface HttpMetricsOptions {
+  /**
+   * Histogram buckets in seconds.
+   * @default [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] (OpenTelemetry's advice)
+   */
+  buckets?: number[];
+  /**
+   * Request paths that are not measured. An entry ending in `/*` matches everything below it.
+   * Setting it replaces the default list.
+   * @default [metrics path, '/health', '/health/*']
+   * @example ['/metrics', '/health/*', '/favicon.ico']
+   */
+  excludePaths?: string[];
+  /**
+   * The `http_route` label value shared by every request that matched no route (404s),
+   * so that random URLs cannot create new series.
+   * @default 'UNMATCHED'
+   */
+  unmatchedRouteLabel?: string;
+  /**
+   * Upper bound of distinct `http_route` values. Past it, new routes are recorded as
+   * `OTHER` and a warning is logged once (like Micrometer's `maximumAllowableTags`).
+   * @default 1000
+   */
+  maxRoutes?: number;
+}
+
+/**
+ * Options of the metrics part.
+ *
+ * @example
+ * { path: '/metrics', defaultLabels: { service: 'orders', version: '1.4.0' }, http: { buckets: [0.05, 0.1, 0.5, 1] } }
+ */
+export interface MetricsOptions {
+  /**
+   * Path of the Prometheus scrape endpoint. A global prefix set with `app.setGlobalPrefix()` applies to it
+   * unless you exclude it there.
+   * @default '/metrics'
+   */
+  path?: string;
+  /**
+   * Process and Node.js metrics. `false` switches them off.
+   * @default true
+   */
+  defaultMetrics?: boolean | DefaultMetricsOptions;
+  /**
+   * Labels added to every series of the module's Registry, for example service and version.
+   * @default {}
+   * @example { service: 'orders', version: '1.4.0' }
+   */
+  defaultLabels?: Record<string, string>;
+  /**
+   * HTTP server request metrics. `false` switches them off.
+   * @default {}
+   */
+  http?: false | HttpMetricsOptions;
+  /**
+   * Default buckets (seconds) of `@Timed()` histograms; a decorator's own `buckets` wins.
+   * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+   */
+  timedBuckets?: number[];
+  /**
+   * Class decorators applied to the metrics controller, for example your own `@Public()` so that a
+   * global auth guard lets Prometheus scrape, or a guard of your own that protects /metrics.
+   * @default []
+   * @example [Public(), UseGuards(ScrapeTokenGuard)]
+   */
+  decorators?: ClassDecorator[];
+}
+
+/** HTTP metrics options after defaults were applied. */
+export interface ResolvedHttpMetricsOptions {
+  buckets: number[];
+  excludePaths: string[];
+  unmatchedRouteLabel: string;
+  maxRoutes: number;
+}
+
+/** Metrics options after defaults were applied. */
+export interface ResolvedMetricsOptions {
+  enabled: boolean;
+  path: string;
+  defaultMetrics: false | Required<DefaultMetricsOptions>;
+  defaultLabels: Record<string, string>;
+  http: false | ResolvedHttpMetricsOptions;
+  timedBuckets: number[];
+  decorators: ClassDecorator[];
+}
