@@ -1,12 +1,13 @@
 'use strict';
 /**
  * The hello-world service that bench/http.js loads: `GET /hello` → HelloController → HelloService,
- * on Nest's Express or Fastify adapter, with one ObservabilityModule configuration.
+ * on Nest's Express or Fastify adapter, with one ObservabilityModule configuration or one peer stack.
  *
- *   BENCH_CONFIG  = bare | metrics | tracing | all100 | all10
+ *   BENCH_CONFIG  = bare | metrics | tracing | all100 | all10   (ours)
+ *                 | prom | otel | peers                         (peer stacks, bench/http-peers.js)
  *   BENCH_ADAPTER = express | fastify
  *   BENCH_DECORATED=1: HelloService.hello() also gets @Traced() (where tracing is on) and
- *                      @Counted() @Timed() (where metrics are on)
+ *                      @Counted() @Timed() (where metrics are on); ours only
  *   OTEL_EXPORTER_OTLP_ENDPOINT: where the SDK posts spans (bench/http-sink.js)
  *   BENCH_DIST: path of another build of the library to load instead of ../dist (what-if experiments)
  *
@@ -14,29 +15,38 @@
  * when ready; answers `'stats'` (after flushing the SDK) with the SDK's span counters and the
  * process's memory; closes the app and exits on `'exit'`.
  */
-require('reflect-metadata');
-const { Controller, Get, Injectable, Module } = require('@nestjs/common');
-const { NestFactory } = require('@nestjs/core');
-// BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
-// its dependencies resolve from node_modules/); default ../dist.
-const { ObservabilityModule, startObservabilitySdk, getObservabilitySdk, Traced, Counted, Timed } = require(process.env.BENCH_DIST ? require('node:path').resolve(process.env.BENCH_DIST) : '../dist');
-
 const CONFIGS = {
   bare: null,
   metrics: { module: { tracing: false } },
   tracing: { module: { metrics: false }, sampleRatio: 1 },
   all100: { module: {}, sampleRatio: 1 },
   all10: { module: {}, sampleRatio: 0.1 },
+  prom: { peer: { prom: true } },
+  otel: { peer: { otel: true } },
+  peers: { peer: { prom: true, otel: true, terminus: true } },
 };
 
 const configName = process.env.BENCH_CONFIG ?? 'bare';
 const adapterName = process.env.BENCH_ADAPTER ?? 'express';
 if (!(configName in CONFIGS)) throw new Error(`unknown BENCH_CONFIG ${configName}`);
+if (adapterName !== 'express' && adapterName !== 'fastify') throw new Error(`unknown BENCH_ADAPTER ${adapterName}`);
 const config = CONFIGS[configName];
+const peer = config?.peer;
+const ours = config && !peer;
 const decorated = process.env.BENCH_DECORATED === '1';
 
-// As an application would: the SDK first, then Nest.
-if (config?.sampleRatio !== undefined) startObservabilitySdk({ exporter: 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello' });
+require('reflect-metadata');
+// As an application would: the SDK first (the peer's instrumentations hook require()), then Nest.
+const peers = require('./http-peers');
+const otelPeer = peer?.otel ? peers.startOtelPeer({ adapter: adapterName, serviceName: 'bench-hello' }) : null;
+// BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
+// its dependencies resolve from node_modules/); default ../dist. Not loaded at all for the peers.
+const lib = ours ? require(process.env.BENCH_DIST ? require('node:path').resolve(process.env.BENCH_DIST) : '../dist') : null;
+if (config?.sampleRatio !== undefined) lib.startObservabilitySdk({ exporter: 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello' });
+
+const { Controller, Get, Injectable, Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const peerParts = peer ? peers.peerModuleParts(peer) : { imports: [], providers: [], controllers: [], serviceDecorators: [] };
 
 class HelloService {
   hello() {
@@ -58,18 +68,25 @@ function decorateMethod(cls, key, decorators) {
   const result = Reflect.decorate(decorators, cls.prototype, key, descriptor);
   Object.defineProperty(cls.prototype, key, result ?? descriptor);
 }
-if (decorated && config) {
+if (decorated && ours) {
   const tracing = config.module.tracing !== false;
   const metrics = config.module.metrics !== false;
-  decorateMethod(HelloService, 'hello', [...(tracing ? [Traced()] : []), ...(metrics ? [Counted(), Timed()] : [])]);
+  decorateMethod(HelloService, 'hello', [...(tracing ? [lib.Traced()] : []), ...(metrics ? [lib.Counted(), lib.Timed()] : [])]);
 }
+decorateMethod(HelloService, 'hello', peerParts.serviceDecorators);
 decorateMethod(HelloController, 'hello', [Get('hello')]);
 Reflect.decorate([Injectable()], HelloService);
 Reflect.decorate([Controller(), Reflect.metadata('design:paramtypes', [HelloService])], HelloController);
 
 class AppModule {}
 Reflect.decorate(
-  [Module({ imports: config ? [ObservabilityModule.forRoot(config.module)] : [], controllers: [HelloController], providers: [HelloService] })],
+  [
+    Module({
+      imports: [...(ours ? [lib.ObservabilityModule.forRoot(config.module)] : []), ...peerParts.imports],
+      controllers: [HelloController, ...peerParts.controllers],
+      providers: [HelloService, ...peerParts.providers],
+    }),
+  ],
   AppModule,
 );
 
@@ -78,8 +95,6 @@ async function main() {
   if (adapterName === 'fastify') {
     const { FastifyAdapter } = require('@nestjs/platform-fastify');
     adapter = new FastifyAdapter();
-  } else if (adapterName !== 'express') {
-    throw new Error(`unknown BENCH_ADAPTER ${adapterName}`);
   }
   const app = adapter
     ? await NestFactory.create(AppModule, adapter, { logger: ['error', 'warn'] })
@@ -89,9 +104,10 @@ async function main() {
 
   process.on('message', async (message) => {
     if (message === 'stats') {
-      const sdk = getObservabilitySdk();
+      const sdk = lib?.getObservabilitySdk();
       if (sdk) await sdk.forceFlush();
-      const stats = sdk ? { ended: sdk.stats.ended, exported: sdk.stats.exported, failed: sdk.stats.failed, dropped: sdk.stats.dropped, pending: sdk.stats.pending } : null;
+      let stats = sdk ? { ended: sdk.stats.ended, exported: sdk.stats.exported, failed: sdk.stats.failed, dropped: sdk.stats.dropped, pending: sdk.stats.pending } : null;
+      if (otelPeer) stats = await otelPeer.flush();
       const memory = process.memoryUsage();
       const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20)]));
       // The live heap (what is still referenced), when run with --expose-gc as bench/http.js does.
@@ -103,7 +119,8 @@ async function main() {
       process.send({ stats, memory, spaces, liveHeap });
     } else if (message === 'exit') {
       await app.close();
-      await getObservabilitySdk()?.shutdown();
+      await lib?.getObservabilitySdk()?.shutdown();
+      await otelPeer?.shutdown();
       process.exit(0);
     }
   });

@@ -11,6 +11,10 @@ const http = require('node:http');
 const zlib = require('node:zlib');
 
 const stats = { requests: 0, bytes: 0, spans: 0, badBodies: 0 };
+/** `scope|kind|name` → spans received (at most MAX_KEYS keys; the rest go to `…|other`). */
+const byKey = new Map();
+const MAX_KEYS = 200;
+const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 
 function readVarint(buf, pos) {
   let value = 0;
@@ -25,15 +29,22 @@ function readVarint(buf, pos) {
   }
 }
 
-/** Calls `onField(fieldNumber, start, end)` for every length-delimited field of a message. */
-function eachLenField(buf, start, end, onField) {
+/**
+ * Calls `onField(fieldNumber, start, end)` for every length-delimited field of a message, and
+ * `onVarint(fieldNumber, value)` for every varint field.
+ */
+function eachLenField(buf, start, end, onField, onVarint) {
   let pos = start;
   while (pos < end) {
     let key;
     [key, pos] = readVarint(buf, pos);
     const field = Math.floor(key / 8);
     const wire = key & 7;
-    if (wire === 0) [, pos] = readVarint(buf, pos);
+    if (wire === 0) {
+      let value;
+      [value, pos] = readVarint(buf, pos);
+      if (onVarint) onVarint(field, value);
+    }
     else if (wire === 1) pos += 8;
     else if (wire === 5) pos += 4;
     else if (wire === 2) {
@@ -47,14 +58,43 @@ function eachLenField(buf, start, end, onField) {
   if (pos !== end) throw new Error('message overrun');
 }
 
+function tally(scope, kind, name) {
+  let key = `${scope}|${KINDS[kind] ?? kind}|${name}`;
+  if (!byKey.has(key) && byKey.size >= MAX_KEYS) key = `${scope}|${KINDS[kind] ?? kind}|other`;
+  byKey.set(key, (byKey.get(key) ?? 0) + 1);
+}
+
 function countSpans(buf) {
   let spans = 0;
   eachLenField(buf, 0, buf.length, (f1, s1, e1) => {
     if (f1 !== 1) return; // ResourceSpans
     eachLenField(buf, s1, e1, (f2, s2, e2) => {
       if (f2 !== 2) return; // ScopeSpans
-      eachLenField(buf, s2, e2, (f3) => {
-        if (f3 === 2) spans++; // Span
+      let scope = '';
+      eachLenField(buf, s2, e2, (f3, s3, e3) => {
+        if (f3 === 1) {
+          // InstrumentationScope (comes first in what the OTLP exporters write)
+          eachLenField(buf, s3, e3, (f4, s4, e4) => {
+            if (f4 === 1) scope = buf.toString('utf8', s4, e4);
+          });
+        } else if (f3 === 2) {
+          // Span
+          spans++;
+          let name = '';
+          let kind = 0;
+          eachLenField(
+            buf,
+            s3,
+            e3,
+            (f4, s4, e4) => {
+              if (f4 === 5) name = buf.toString('utf8', s4, e4);
+            },
+            (f4, value) => {
+              if (f4 === 6) kind = value;
+            },
+          );
+          tally(scope, kind, name);
+        }
       });
     });
   });
@@ -83,7 +123,7 @@ const server = http.createServer((req, res) => {
 
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (message) => {
-  if (message === 'stats') process.send({ stats: { ...stats } });
+  if (message === 'stats') process.send({ stats: { ...stats, byKey: Object.fromEntries(byKey) } });
   else if (message === 'exit') server.close(() => process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));

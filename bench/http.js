@@ -1,13 +1,22 @@
 'use strict';
 /**
  * HTTP load: a Nest hello-world (`GET /hello` → controller → service, bench/http-server.js) under wrk,
- * bare and with ObservabilityModule in several configurations, on Express and Fastify.
+ * bare, with ObservabilityModule in several configurations, and with the peer stacks users assemble
+ * today from the real packages (bench/http-peers.js), on Express and Fastify.
  *
- *   npm run bench:http                          # builds dist/ first; ~5 minutes
+ *   npm run bench:http                          # builds dist/ first; ~7 minutes
  *   npm run bench:http -- --name before-fix     # raw numbers go to bench/results/http-before-fix.json
  *   npm run bench:http -- --quick               # 1 round, 1 s runs: checks the harness, not the numbers
  *   npm run bench:http -- --rounds 5 --duration 10 --warmup 3
- *   npm run bench:http -- --only express        # one adapter (or --only metrics,all100 for configs)
+ *   npm run bench:http -- --only express        # one adapter (or --only metrics,all100 for configs;
+ *                                               # bare always runs)
+ *   BENCH_OTEL_PRELOAD=0 npm run bench:http -- --only otel   # the sdk-node peer without the CommonJS
+ *                                               # require('express') that lets its express
+ *                                               # instrumentation see Nest 12's express
+ *   npm run bench:http -- --from NAME --redo-round 2   # re-run round 2 of http-NAME.json (a disturbed
+ *                                               # figure) with its settings, keep its other runs,
+ *                                               # write http-NAME-redo.json; the table says so
+ *   npm run bench:http -- --from NAME           # print the tables of http-NAME.json again (no run)
  *   npm run bench:http -- --decorated           # HelloService.hello() also @Traced() / @Counted() @Timed()
  *   npm run bench:http -- --profile all100:express   # bare and all100 with --cpu-prof on the server: self
  *                                                      # time per request by package and function, side by
@@ -16,7 +25,8 @@
  * Each run boots the configuration in a fresh child process pinned to core 0 (`taskset -c 0`), waits
  * for it to listen, runs `taskset -c 1 wrk -t1 -c50` for the warm-up then for the measurement, reads
  * the server's VmRSS from /proc, asks it to flush the SDK and report its span counters, and stops it.
- * The OTLP sink (bench/http-sink.js, counts the spans it receives) runs on core 1 next to wrk.
+ * The OTLP sink (bench/http-sink.js, counts the spans it receives, by instrumentation scope, kind and
+ * name) runs on core 1 next to wrk.
  * Also reported: the server's CPU time per request (/proc schedstat), which a busy neighbour disturbs
  * much less than req/s, and (in the JSON and the progress lines) the time its threads waited runnable
  * for core 0 (other processes, but also its own GC helper threads, which share the pinned core).
@@ -38,26 +48,41 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
-const quick = flag('--quick');
-const decorated = flag('--decorated');
-const ROUNDS = Number(option('--rounds', quick ? 1 : 3));
-const DURATION = Number(option('--duration', quick ? 1 : 5));
-const WARMUP = Number(option('--warmup', quick ? 1 : 2));
+// --from NAME --redo-round N[,M]: re-run those rounds (1-based) of bench/results/http-NAME.json, with
+// its settings, keep its other runs, and write http-NAME-redo.json (or --name). --from NAME alone
+// prints the tables of that file again (no run, nothing written).
+const from = option('--from', null);
+const previous = from ? JSON.parse(fs.readFileSync(path.join(__dirname, 'results', `http-${from}.json`), 'utf8')) : null;
+const redoRounds = (option('--redo-round', '') || '').split(',').filter(Boolean).map((n) => Number(n) - 1);
+const reprint = previous && redoRounds.length === 0;
+const quick = previous ? previous.quick : flag('--quick');
+const decorated = previous ? previous.decorated : flag('--decorated');
+const ROUNDS = previous ? previous.rounds : Number(option('--rounds', quick ? 1 : 3));
+const DURATION = previous ? previous.duration : Number(option('--duration', quick ? 1 : 5));
+const WARMUP = previous ? previous.warmup : Number(option('--warmup', quick ? 1 : 2));
 const CONNECTIONS = 50;
-const name = option('--name', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+const name = option('--name', from ? `${from}-redo` : new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
 const profile = option('--profile', null);
 
 const CONFIGS = [
-  { id: 'bare', label: 'bare Nest (no ObservabilityModule)' },
-  { id: 'metrics', label: 'ours, metrics only (`tracing: false`)', targets: { minRps: 0.88, maxP99: 1.2 } },
-  { id: 'tracing', label: 'ours, tracing only (`metrics: false`), 100% sampled, OTLP' },
-  { id: 'all100', label: 'ours, all on, 100% sampled, OTLP', targets: { minRps: 0.6, maxRss: 1.3 } },
-  { id: 'all10', label: 'ours, all on, 10% sampled, OTLP', targets: { minRps: 0.8, maxRss: 1.3 } },
+  { id: 'bare', label: 'bare Nest (no ObservabilityModule)', short: 'bare Nest' },
+  { id: 'metrics', label: 'ours, metrics only (`tracing: false`)', short: 'ours, metrics only', targets: { minRps: 0.88, maxP99: 1.2 } },
+  { id: 'tracing', label: 'ours, tracing only (`metrics: false`), 100% sampled, OTLP', short: 'ours, tracing only, 100 %' },
+  { id: 'all100', label: 'ours, all on, 100% sampled, OTLP', short: 'ours, all on, 100 %', targets: { minRps: 0.6, maxRss: 1.3 } },
+  { id: 'all10', label: 'ours, all on, 10% sampled, OTLP', short: 'ours, all on, 10 %', targets: { minRps: 0.8, maxRss: 1.3 } },
+  { id: 'prom', label: 'peer: @willsoto/nestjs-prometheus + global interceptor recording a histogram', short: 'peer: nestjs-prometheus + interceptor', peer: true },
+  {
+    id: 'otel',
+    label: 'peer: sdk-node + http, express (Express only), nestjs-core instrumentations + nestjs-otel @Span(), 100% sampled, OTLP',
+    short: 'peer: sdk-node + auto-instrumentations + nestjs-otel, 100 %',
+    peer: true,
+  },
+  { id: 'peers', label: 'peer: both of the above + @nestjs/terminus', short: 'peer: both + Terminus', peer: true },
 ];
 const ADAPTERS = ['express', 'fastify'];
 
 const only = option('--only', null)?.split(',');
-const adapters = only ? ADAPTERS.filter((a) => only.includes(a)) : ADAPTERS;
+const adapters = only && only.some((o) => ADAPTERS.includes(o)) ? ADAPTERS.filter((a) => only.includes(a)) : ADAPTERS;
 const configs = only && only.some((o) => CONFIGS.some((c) => c.id === o)) ? CONFIGS.filter((c) => c.id === 'bare' || only.includes(c.id)) : CONFIGS;
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +213,13 @@ function vmRss(pid) {
   return kb * 1024;
 }
 
+/** `after - before` for two `{ key: count }` maps, keeping the keys that changed. */
+function diffCounts(after = {}, before = {}) {
+  const out = {};
+  for (const [key, n] of Object.entries(after)) if (n - (before[key] ?? 0)) out[key] = n - (before[key] ?? 0);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One run: boot, warm up, measure, read RSS, flush and read the span counters, stop.
 // ---------------------------------------------------------------------------------------------
@@ -239,6 +271,7 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
       windowUs: [Number(t0 / 1000n), Number(t1 / 1000n)], // monotonic clock, as in a .cpuprofile
       spans: stats,
       sinkSpans: sinkAfter.spans - sinkBefore.spans,
+      sinkByKey: diffCounts(sinkAfter.byKey, sinkBefore.byKey), // 'scope|KIND|name' → spans received
       sinkRequests: sinkAfter.requests - sinkBefore.requests,
       sinkBadBodies: sinkAfter.badBodies - sinkBefore.badBodies,
     };
@@ -276,13 +309,21 @@ function summarize(runs) {
         : null;
       if (spans) {
         // Silent loss: a sampled span that ended and is neither exported, failed nor dropped (after a
-        // flush), or an export the SDK counted that the sink did not receive.
-        spans.silentlyLost = spans.ended - spans.exported - spans.failed - spans.dropped + (spans.exported - spans.received);
+        // flush), or an export the SDK counted that the sink did not receive. The peer stack's SDK
+        // counts no drop anywhere: its `dropped` (ended − exported − failed, taken by the bench) is
+        // silent loss too.
+        spans.silentlyLost = spans.ended - spans.exported - spans.failed - (config.peer ? 0 : spans.dropped) + (spans.exported - spans.received);
+        // Spans received per request, by instrumentation scope, kind and name (warm-up included).
+        const byKey = {};
+        for (const r of rs) for (const [key, n] of Object.entries(r.sinkByKey ?? {})) byKey[key] = (byKey[key] ?? 0) + n;
+        spans.perRequest = Object.fromEntries(Object.entries(byKey).map(([key, n]) => [key, n / spans.requests]));
       }
       const s = {
         adapter,
         config: config.id,
         label: config.label,
+        short: config.short,
+        peer: !!config.peer,
         targets: config.targets,
         runs: rs.length,
         rps: median(rs.map((r) => r.rps)),
@@ -318,7 +359,8 @@ function checks(s) {
   if (t.minRps !== undefined) list.push({ what: `req/s ≥ ${t.minRps}×`, met: s.rpsRatio >= t.minRps });
   if (t.maxP99 !== undefined) list.push({ what: `p99 ≤ ${t.maxP99}×`, met: s.p99Ratio <= t.maxP99 });
   if (t.maxRss !== undefined) list.push({ what: `RSS ≤ ${t.maxRss}×`, met: s.rssRatio <= t.maxRss });
-  if (s.spans) list.push({ what: 'no silent span loss', met: s.spans.silentlyLost === 0 });
+  if (s.spans && !s.peer) list.push({ what: 'no silent span loss', met: s.spans.silentlyLost === 0 });
+  if (s.spans && s.peer && s.spans.exported !== s.spans.received) list.push({ what: 'sink received every exported span', met: false });
   if (s.errors) list.push({ what: 'no HTTP errors', met: false });
   return list;
 }
@@ -336,6 +378,61 @@ function table(summary, adapter) {
     lines.push(
       `| ${s.label} | ${f(s.rps)} | ${f(s.rpsMad)} | ${f(s.rpsRatio, 2)} | ${f(s.p50, 2)} | ${f(s.p50Ratio, 2)} | ${f(s.p99, 2)} | ${f(s.p99Ratio, 2)} | ${f(s.cpuUs, 1)} | ${f(s.cpuRatio, 2)} | ${f(s.cpuShare * 100)}% | ${f(s.rss / 2 ** 20, 0)} (${f(s.idleRss / 2 ** 20, 0)}) | ${f(s.rssRatio, 2)} (${f(s.idleRssRatio, 2)}) | ${sp} | ${targets} |`,
     );
+  }
+  return lines.join('\n');
+}
+
+/** One row per configuration, Express and Fastify side by side: req/s, p99 and RSS × bare, spans dropped. */
+function summaryTable(summary) {
+  const cell = (s) => {
+    if (!s) return ['', '', '', ''];
+    const t = s.targets ?? {};
+    const mark = (text, missed) => (missed ? `**${text}**` : text);
+    const rps = mark(`${f(s.rpsRatio, 2)}`, t.minRps !== undefined && !(s.rpsRatio >= t.minRps));
+    const p99 = mark(`${f(s.p99Ratio, 2)}`, t.maxP99 !== undefined && !(s.p99Ratio <= t.maxP99));
+    const rss = mark(`${f(s.rssRatio, 2)}`, t.maxRss !== undefined && !(s.rssRatio <= t.maxRss));
+    let dropped = '';
+    if (s.spans) {
+      const lost = s.peer ? s.spans.dropped : s.spans.silentlyLost;
+      const counted = s.peer ? 0 : s.spans.dropped;
+      const pct = (n) => (s.spans.ended ? ` (${f((100 * n) / s.spans.ended, 1)} %)` : '');
+      dropped = lost ? `**${f(lost)}${pct(lost)}, silently**` : '0';
+      if (counted) dropped += `; ${f(counted)}${pct(counted)} counted`;
+    }
+    return [rps, p99, rss, dropped];
+  };
+  const targetText = (t = {}) =>
+    [t.minRps !== undefined && `req/s ≥ ${t.minRps}×`, t.maxP99 !== undefined && `p99 ≤ ${t.maxP99}×`, t.maxRss !== undefined && `RSS ≤ ${t.maxRss}×`].filter(Boolean).join(', ');
+  const head = adapters.map((a) => `${a[0].toUpperCase()}${a.slice(1)}`);
+  const lines = [
+    `| Configuration | ${head.map((a) => `${a} req/s | p99 | RSS | spans dropped`).join(' | ')} | Target |`,
+    `|---|${head.map(() => '---:|---:|---:|---').join('|')}|---|`,
+  ];
+  for (const config of configs) {
+    const cells = adapters.flatMap((adapter) => cell(summary.find((x) => x.adapter === adapter && x.config === config.id)));
+    if (config.id === 'bare') {
+      const bare = adapters.map((adapter) => summary.find((x) => x.adapter === adapter && x.config === 'bare'));
+      lines.push(`| ${config.short} | ${bare.map((b) => (b ? `${f(b.rps)} req/s | ${f(b.p99, 2)} ms | ${f(b.rss / 2 ** 20)} MB | ` : ' | | | ')).join(' | ')} |  |`);
+      continue;
+    }
+    lines.push(`| ${config.short} | ${cells.join(' | ')} | ${targetText(config.targets)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Spans received per request, by `scope KIND name`, per configuration and adapter. */
+function spansTable(summary) {
+  const lines = ['| Configuration | Adapter | Spans per request (scope: KIND name) |', '|---|---|---|'];
+  for (const s of summary) {
+    if (!s.spans) continue;
+    const parts = Object.entries(s.spans.perRequest ?? {})
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([key, n]) => {
+        const [scope, kind, name] = key.split('|');
+        return `${scope}: ${kind} \`${name}\` ${f(n, 2)}`;
+      });
+    const total = Object.values(s.spans.perRequest ?? {}).reduce((a, n) => a + n, 0);
+    lines.push(`| ${s.short} | ${s.adapter} | ${f(total, 2)} = ${parts.join('; ') || 'none'} |`);
   }
   return lines.join('\n');
 }
@@ -406,17 +503,19 @@ async function profileOne(sink, spec) {
 
 async function main() {
   const started = Date.now();
-  const info = machine();
+  const info = previous?.machine ?? machine();
   const sink = startNode(1, 'http-sink.js', {});
   sink.port = (await sink.ready).port;
   try {
     if (profile) return await profileOne(sink, profile);
-    const runs = [];
-    const total = ROUNDS * adapters.length * configs.length;
-    process.stderr.write(
+    const rounds = previous ? redoRounds : [...Array(ROUNDS).keys()];
+    const runs = previous ? previous.runs.filter((r) => !redoRounds.includes(r.round) && adapters.includes(r.adapter) && configs.some((c) => c.id === r.config)) : [];
+    const kept = runs.length;
+    const total = kept + rounds.length * adapters.length * configs.length;
+    if (!reprint) process.stderr.write(
       `HTTP bench on ${info.nproc}× ${info.cpu}, node ${info.node}: ${total} runs of ${WARMUP} s warm-up + ${DURATION} s, wrk -t1 -c${CONNECTIONS}${decorated ? ', decorated service' : ''}\n`,
     );
-    for (let round = 0; round < ROUNDS; round++) {
+    for (const round of rounds) {
       const adapterOrder = round % 2 ? [...adapters].reverse() : adapters;
       for (const adapter of adapterOrder) {
         let order = rotate(configs, round);
@@ -442,25 +541,41 @@ async function main() {
         }
       }
     }
-    const seconds = (Date.now() - started) / 1000;
+    runs.sort((a, b) => a.round - b.round);
+    const seconds = reprint ? previous.seconds : (Date.now() - started) / 1000 + (previous?.seconds ?? 0);
+    const firstStarted = previous ? Date.parse(previous.date) : started;
+    const redone = [...(previous?.redone ?? []), ...(previous && !reprint ? [{ rounds: redoRounds.map((r) => r + 1), date: new Date(started).toISOString() }] : [])];
     const summary = summarize(runs);
     const md = [
       `Machine: ${info.nproc} CPUs, ${info.cpu}, ${info.memGiB} GiB, ${info.platform}; Node ${info.node}, @nestjs/core ${info.nest}, express ${info.express}, fastify ${info.fastify}, @opentelemetry/sdk-node ${info.otelSdk}. ` +
-        `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${decorated ? ', --decorated' : ''}.`,
+        `Run: ${new Date(firstStarted).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${decorated ? ', --decorated' : ''}` +
+        redone.map((r) => `; round ${r.rounds.join(', ')} re-run at ${r.date} (\`--from ... --redo-round\`)`).join('') +
+        '.',
       '',
       `Server pinned to core 0, wrk (\`-t1 -c${CONNECTIONS}\`) and the OTLP sink to core 1; ${WARMUP} s warm-up + ${DURATION} s measured per run, ` +
-        `${ROUNDS} interleaved rounds, fresh process per run; medians; "× bare" = median of per-round ratios. ` +
-        '"server CPU µs/req" = CPU time of the server\'s threads during the measured 5 s / requests (from /proc schedstat; less sensitive to a busy neighbour than req/s); "server busy" = that CPU time / wall time (below ~95%, wrk rather than the server limits req/s). ' +
+        `${ROUNDS} interleaved rounds, fresh process per run; medians; "× bare" = median of per-round ratios.`,
+      '',
+      '**Summary** (× bare; **bold** = target missed; spans dropped = sampled spans that ended and were not exported, summed over the rounds)',
+      '',
+      summaryTable(summary),
+      '',
+      '**Spans received per request**, by instrumentation scope, kind and name (counted by the sink)',
+      '',
+      spansTable(summary),
+      '',
+      `"server CPU µs/req" = CPU time of the server's threads during the measured ${DURATION} s / requests (from /proc schedstat; less sensitive to a busy neighbour than req/s); ` +
+        '"server busy" = that CPU time / wall time (below ~95%, wrk rather than the server limits req/s). ' +
         'RSS = VmRSS of the server right after the load (in brackets: after boot, before any request). Spans: sums over the rounds (warm-up included), after a flush; "received" = counted by the sink.',
       ...adapters.flatMap((adapter) => ['', `**${adapter[0].toUpperCase()}${adapter.slice(1)}**`, '', table(summary, adapter)]),
     ].join('\n');
     process.stdout.write(md + '\n');
+    if (reprint) return;
     const dir = path.join(__dirname, 'results');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `http-${name}.json`);
     fs.writeFileSync(
       file,
-      JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, decorated, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, summary, runs, markdown: md }, null, 2) + '\n',
+      JSON.stringify({ name, date: new Date(firstStarted).toISOString(), seconds, redone, quick, decorated, rounds: ROUNDS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, summary, runs, markdown: md }, null, 2) + '\n',
     );
     process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
   } finally {
