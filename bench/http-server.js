@@ -37,6 +37,7 @@ const decorated = process.env.BENCH_DECORATED === '1';
 
 require('reflect-metadata');
 // As an application would: the SDK first (the peer's instrumentations hook require()), then Nest.
+const { decorateMethod } = require('./lib/decorate');
 const peers = require('./http-peers');
 const otelPeer = peer?.otel ? peers.startOtelPeer({ adapter: adapterName, serviceName: 'bench-hello' }) : null;
 // BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
@@ -62,12 +63,6 @@ class HelloController {
   }
 }
 
-function decorateMethod(cls, key, decorators) {
-  if (decorators.length === 0) return;
-  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, key);
-  const result = Reflect.decorate(decorators, cls.prototype, key, descriptor);
-  Object.defineProperty(cls.prototype, key, result ?? descriptor);
-}
 if (decorated && ours) {
   const tracing = config.module.tracing !== false;
   const metrics = config.module.metrics !== false;

@@ -8,6 +8,7 @@
  * after `npm run build`. Add `--cpu-prof` before the script name to profile.
  */
 require('reflect-metadata');
+const { decorateMethod } = require('./lib/decorate');
 const { Module, Injectable } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { Counter, Histogram, Registry } = require('prom-client');
@@ -25,12 +26,6 @@ const WARMUP_ROUNDS = 2;
 // Providers. Every variant is its own class so that each has its own metric and its own
 // dispatcher; the method body is the same tiny, side-effect-free computation everywhere.
 // ---------------------------------------------------------------------------------------------
-
-function decorateMethod(cls, key, decorators) {
-  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, key);
-  const result = Reflect.decorate(decorators, cls.prototype, key, descriptor);
-  Object.defineProperty(cls.prototype, key, result ?? descriptor);
-}
 
 class PlainService {
   work(x) {

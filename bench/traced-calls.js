@@ -16,6 +16,7 @@
  * after `npm run build`. Add `--cpu-prof` before the script name to profile.
  */
 require('reflect-metadata');
+const { decorateMethod } = require('./lib/decorate');
 const { Module, Injectable } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { context, trace, ROOT_CONTEXT, TraceFlags } = require('@opentelemetry/api');
@@ -59,12 +60,6 @@ trace.setGlobalTracerProvider(provider);
 // ---------------------------------------------------------------------------------------------
 // Providers: one class per variant, the same tiny body everywhere.
 // ---------------------------------------------------------------------------------------------
-
-function decorateMethod(cls, key, decorators) {
-  const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, key);
-  const result = Reflect.decorate(decorators, cls.prototype, key, descriptor);
-  Object.defineProperty(cls.prototype, key, result ?? descriptor);
-}
 
 class PlainService {
   work(x) {

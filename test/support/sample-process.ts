@@ -5,21 +5,13 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 /** The project's Node 24 (the `node` devDependency), as the npm scripts use it. */
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from './free-port';
 
 /** A new folder under `<repo>/.tmp/` (git-ignored), for builds and data that must resolve `node_modules`. */
 export function repoTempDir(prefix: string): string {
