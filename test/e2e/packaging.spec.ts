@@ -200,7 +200,7 @@ describe('the packed tarball in fresh consumer apps', () => {
       }
     });
 
-    it('boots on Node 24, counts and times /hello, serves both exposition formats and stops on SIGTERM', async () => {
+    it('boots on Node 24, counts and times /hello, serves both exposition formats and health, drains on SIGTERM and exits 0', async () => {
       const port = await freePort();
       app = new RunningApp(
         // The SDK comes from the preload entry, the way the README tells ESM and CommonJS apps to load it.
@@ -244,8 +244,19 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(open.body.endsWith('# EOF\n')).toBe(true);
       expect(sampleValue(open.body, 'greeting_service_greet_total', { result: 'success' })).toBe(3);
 
+      // Health on Terminus of this Nest major: ready before, 503 at once on SIGTERM (the drain), live throughout.
+      const ready = await get(port, '/health/ready');
+      expect({ status: ready.status, body: JSON.parse(ready.body).status }).toEqual({ status: 200, body: 'ok' });
+
       const started = Date.now();
       app.child.kill('SIGTERM');
+      let draining = 0;
+      for (let i = 0; i < 50 && draining !== 503; i++) {
+        draining = (await get(port, '/health/ready')).status;
+        if (draining !== 503) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(draining).toBe(503);
+      expect((await get(port, '/health/live')).status).toBe(200);
       let timer: NodeJS.Timeout | undefined;
       const exit = await Promise.race([
         app.exited,
