@@ -53,3 +53,6 @@ export const OBSERVABILITY_TRACER = Symbol('nestjs-observability:tracer');
 
 /** Reflect-metadata key of `@HealthIndicator()`. */
 export const HEALTH_INDICATOR_METADATA = 'nestjs-observability:health-indicator';
+
+/** Nest's route-path metadata key (`'path'` in Nest 11 and 12), set on the module's own controllers. */
+export const NEST_PATH_METADATA = 'path';

@@ -1,12 +1,10 @@
 import { Controller, Get, Header, Inject, NotFoundException, Res, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { NEST_PATH_METADATA, OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
 import { HealthProbeService } from './health-probe.service';
 
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
-// Nest's route-path metadata key ('path' in Nest 11 and 12).
-const PATH_METADATA = 'path';
 
 /**
  * The probe endpoints. The answer is written directly (`@Res()`), so a global interceptor that
@@ -48,7 +46,7 @@ export function createHealthControllerClass(): Type<ObservabilityHealthControlle
 
 /** Applies the resolved prefix and probe paths to a class from `createHealthControllerClass()`. */
 export function configureHealthController(controller: Type<ObservabilityHealthController>, options: ResolvedObservabilityOptions): void {
-  Reflect.defineMetadata(PATH_METADATA, options.health.path, controller);
+  Reflect.defineMetadata(NEST_PATH_METADATA, options.health.path, controller);
   for (const probe of PROBES) {
     const descriptor = Object.getOwnPropertyDescriptor(controller.prototype, probe)!;
     Get(options.health.probePaths[probe])(controller.prototype, probe, descriptor);

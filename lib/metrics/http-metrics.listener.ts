@@ -69,12 +69,7 @@ export class HttpMetricsListener implements HttpExchangeListener {
       child = this.histogram.child({ http_request_method: method, http_route: route, http_response_status_code: String(status) });
       this.children.set(key, child);
     }
-    const spanContext = this.exemplars ? exchange.span?.spanContext() : undefined;
-    if (spanContext !== undefined && (spanContext.traceFlags & 1) === 1) {
-      child.observeWithExemplar(seconds, { trace_id: spanContext.traceId, span_id: spanContext.spanId });
-    } else {
-      child.observe(seconds);
-    }
+    child.observeInSpan(seconds, this.exemplars ? exchange.span?.spanContext() : undefined);
   }
 
   private routeLabel(route: string | undefined): string {

@@ -39,6 +39,18 @@ export class LeanHistogramChild {
     exemplars[i] = { labelSet, value, timestamp: Date.now() / 1000 };
   }
 
+  /**
+   * Records one value made inside a span: with the span's ids as the exemplar when the span is
+   * sampled (so it can be found in the tracing backend), as a plain observation otherwise.
+   */
+  observeInSpan(value: number, spanContext: { traceId: string; spanId: string; traceFlags: number } | undefined): void {
+    if (spanContext !== undefined && (spanContext.traceFlags & 1) === 1) {
+      this.observeWithExemplar(value, { trace_id: spanContext.traceId, span_id: spanContext.spanId });
+    } else {
+      this.observe(value);
+    }
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.sum = 0;

@@ -74,17 +74,9 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
     }
     return {
       start: () => performance.now(),
-      end: (start, error, failed) => {
-        const child = failed ? failures.get(error) : success;
-        const seconds = (performance.now() - start) / 1000;
-        // The active span here is the @Traced span around this call, or the request's server span.
-        const spanContext = trace.getSpan(context.active())?.spanContext();
-        if (spanContext !== undefined && (spanContext.traceFlags & 1) === 1) {
-          child.observeWithExemplar(seconds, { trace_id: spanContext.traceId, span_id: spanContext.spanId });
-        } else {
-          child.observe(seconds);
-        }
-      },
+      // The active span here is the @Traced span around this call, or the request's server span.
+      end: (start, error, failed) =>
+        (failed ? failures.get(error) : success).observeInSpan((performance.now() - start) / 1000, trace.getSpan(context.active())?.spanContext()),
     };
   }
 

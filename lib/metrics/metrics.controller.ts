@@ -1,13 +1,10 @@
 import { Controller, Get, Inject, Logger, NotFoundException, Req, Res, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
-import { OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { NEST_PATH_METADATA, OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { CONTENT_TYPES, negotiateFormat } from './metrics.renderer';
 import { MetricsService } from './metrics.service';
-
-// Nest's route-path metadata key ('path' in Nest 11 and 12).
-const PATH_METADATA = 'path';
 
 /**
  * The scrape endpoint, on @willsoto/nestjs-prometheus's controller. It serves the module's own
@@ -59,7 +56,7 @@ export function createMetricsControllerClass(): Type<ObservabilityMetricsControl
 
 /** Applies the resolved path and the user's `metrics.decorators` to a controller class from `createMetricsControllerClass()`. */
 export function configureMetricsController(controller: Type<ObservabilityMetricsController>, options: ResolvedObservabilityOptions): void {
-  Reflect.defineMetadata(PATH_METADATA, options.metrics.path, controller);
+  Reflect.defineMetadata(NEST_PATH_METADATA, options.metrics.path, controller);
   // Applied to this module instance's own subclass, never to the shared base class.
   for (const decorator of options.metrics.decorators) decorator(controller);
 }
