@@ -61,6 +61,8 @@ export class MetricsService implements OnModuleDestroy {
   private source: MetricsSource | null = null;
   /** Names of the process and runtime metrics (`metrics.defaultMetrics`) in the Registry. */
   readonly processMetricNames: ReadonlySet<string>;
+  /** The render under way, per format: concurrent scrapes share it instead of rendering again. */
+  private readonly rendering = new Map<ExpositionFormat, Promise<string>>();
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
@@ -118,10 +120,22 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  /** Renders the Registry (or the source set with `useSource()`) in the Prometheus text format or in OpenMetrics. */
-  async render(format: ExpositionFormat): Promise<string> {
-    const registry = this.source ? await this.source.collect() : this.registry;
-    return renderRegistry(registry, format, this.defaultLabels);
+  /**
+   * Renders the Registry (or the source set with `useSource()`, such as all workers' merged metrics)
+   * in the Prometheus text format or in OpenMetrics, in slices that let requests through (see
+   * `renderRegistry()`). A scrape that arrives while a render of the same format is under way gets
+   * that render's text: ten scrapers at once cost one render, and what they see is at most one render old.
+   */
+  render(format: ExpositionFormat): Promise<string> {
+    let pending = this.rendering.get(format);
+    if (pending === undefined) {
+      const source = this.source;
+      pending = (source ? source.collect() : Promise.resolve(this.registry))
+        .then((registry) => renderRegistry(registry, format, this.defaultLabels))
+        .finally(() => this.rendering.delete(format));
+      this.rendering.set(format, pending);
+    }
+    return pending;
   }
 
   /** Makes `render()` read its metrics from `source` (`null`: this module's own Registry again). */
