@@ -39,7 +39,7 @@ export function resolveObservabilityOptions(
   return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health };
 }
 
-const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs'];
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
 function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
@@ -60,7 +60,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   const indicators = h.indicators ?? [];
   if (!Array.isArray(indicators)) throw ObservabilityConfigError.invalidOption('health.indicators', 'an array of indicator classes or definitions', indicators);
   indicators.forEach((indicator, i) => checkIndicatorDefinition(indicator, `health.indicators[${i}]`));
-  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs', fallback: number, min: number) => {
+  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs' | 'shutdownTimeoutMs', fallback: number, min: number) => {
     const value = h[key] ?? fallback;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
       throw ObservabilityConfigError.invalidOption(`health.${key}`, `a number of milliseconds ≥ ${min}`, value);
@@ -89,6 +89,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     details,
     liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
     drainDelayMs: ms('drainDelayMs', 5000, 0),
+    shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
   };
 }
 
