@@ -58,6 +58,22 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Credentials Prometheus must send to read `/metrics`: a bearer token (scrape_config `authorization`)
+ * or a user name and password (scrape_config `basic_auth`). Compared in constant time. The health
+ * probes never require them (the kubelet sends no credentials).
+ *
+ * @example
+ * { bearerToken: process.env.METRICS_TOKEN! }
+ *
+ * @example
+ * { username: 'prometheus', password: process.env.METRICS_PASSWORD! }
+ */
+export type MetricsAuthOptions = { bearerToken: string } | { username: string; password: string };
+
+/** `metrics.auth` after validation. */
+export type ResolvedMetricsAuth = { scheme: 'bearer'; bearerToken: string } | { scheme: 'basic'; username: string; password: string };
+
+/**
  * Options of the metrics part.
  *
  * @example
@@ -98,6 +114,13 @@ export interface MetricsOptions {
    * @example [Public(), UseGuards(ScrapeTokenGuard)]
    */
   decorators?: ClassDecorator[];
+  /**
+   * Credentials required to read `/metrics`, on the app's port and on the management port; a request
+   * without them, or with wrong ones, gets 401 with a `WWW-Authenticate` challenge.
+   * @default undefined (no authentication)
+   * @example { bearerToken: process.env.METRICS_TOKEN! }
+   */
+  auth?: MetricsAuthOptions;
 }
 
 /** HTTP metrics options after defaults were applied. */
@@ -117,4 +140,5 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  auth: ResolvedMetricsAuth | null;
 }
