@@ -1,3 +1,4 @@
+import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import {
@@ -21,7 +22,7 @@ import {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'auth'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -198,6 +199,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
       auth: null,
+      cluster: false,
     };
   }
   const m = input ?? {};
@@ -233,6 +235,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
     auth: resolveMetricsAuth(m.auth),
+    cluster: resolveClusterOptions(m.cluster),
   };
 }
 
