@@ -7,6 +7,7 @@ import { HEALTH_INDICATOR_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../ob
 import { ObservabilityConfigError } from '../observability-config.error';
 import { HealthIndicatorDefinition, HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
 import { MetricsService } from '../metrics/metrics.service';
+import { ClusterMetricsService } from '../cluster/cluster-metrics.service';
 import { errorMessage, runCheck } from './health-check.runner';
 import { HealthIndicatorMetadata } from './health-indicator.decorator';
 import { HealthCheckOutcome } from './health-indicator.interface';
@@ -67,6 +68,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
     private readonly metrics: MetricsService,
+    private readonly cluster: ClusterMetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -282,6 +284,10 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
         timeoutMs,
         check: () => (this.bootstrapped ? { status: 'up', details: {} } : { status: 'down', details: { message: 'the application is starting' } }),
       },
+      // metrics.cluster: readiness is down while workers are missing for longer than the grace.
+      ...(this.cluster.enabled
+        ? [{ name: 'workers', probes: ['readiness'] as HealthProbe[], timeoutMs, check: () => this.cluster.checkWorkers() }]
+        : []),
     ];
   }
 
