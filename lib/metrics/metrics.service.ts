@@ -50,6 +50,8 @@ export class MetricsService implements OnModuleDestroy {
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
+  /** The render under way, per format: concurrent scrapes share it instead of rendering again. */
+  private readonly rendering = new Map<ExpositionFormat, Promise<string>>();
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
@@ -106,9 +108,19 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  /** Renders the Registry in the Prometheus text format or in OpenMetrics. */
+  /**
+   * Renders the Registry in the Prometheus text format or in OpenMetrics, in slices that let
+   * requests through (see `renderRegistry()`). A scrape that arrives while a render of the same
+   * format is under way gets that render's text: ten scrapers at once cost one render, and what
+   * they see is at most one render old.
+   */
   render(format: ExpositionFormat): Promise<string> {
-    return renderRegistry(this.registry, format, this.defaultLabels);
+    let pending = this.rendering.get(format);
+    if (pending === undefined) {
+      pending = renderRegistry(this.registry, format, this.defaultLabels).finally(() => this.rendering.delete(format));
+      this.rendering.set(format, pending);
+    }
+    return pending;
   }
 
   onModuleDestroy(): void {
