@@ -60,6 +60,22 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Credentials Prometheus must send to read `/metrics`: a bearer token (scrape_config `authorization`)
+ * or a user name and password (scrape_config `basic_auth`). Compared in constant time. The health
+ * probes never require them (the kubelet sends no credentials).
+ *
+ * @example
+ * { bearerToken: process.env.METRICS_TOKEN! }
+ *
+ * @example
+ * { username: 'prometheus', password: process.env.METRICS_PASSWORD! }
+ */
+export type MetricsAuthOptions = { bearerToken: string } | { username: string; password: string };
+
+/** `metrics.auth` after validation. */
+export type ResolvedMetricsAuth = { scheme: 'bearer'; bearerToken: string } | { scheme: 'basic'; username: string; password: string };
+
+/**
  * Options of the metrics part.
  *
  * @example
@@ -101,6 +117,13 @@ export interface MetricsOptions {
    */
   decorators?: ClassDecorator[];
   /**
+   * Credentials required to read `/metrics`, on the app's port and on the management port; a request
+   * without them, or with wrong ones, gets 401 with a `WWW-Authenticate` challenge.
+   * @default undefined (no authentication)
+   * @example { bearerToken: process.env.METRICS_TOKEN! }
+   */
+  auth?: MetricsAuthOptions;
+  /**
    * One `/metrics` for all the workers of a pm2 cluster or a `node:cluster` app: every scrape answers
    * with the sum over the workers, whichever worker receives it. `true` takes every default. See
    * docs/workers-and-management.md, "Running several workers (pm2, node:cluster)".
@@ -128,6 +151,7 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  auth: ResolvedMetricsAuth | null;
   /** `false` unless `metrics.cluster` is set. */
   cluster: false | ResolvedClusterMetricsOptions;
 }
