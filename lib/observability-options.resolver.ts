@@ -155,7 +155,7 @@ export function checkIndicatorDefinition(indicator: unknown, where: string): voi
   }
 }
 
-const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'tracerName', 'tracerProvider', 'flushTimeoutMs'];
 
 function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
   const t = input === false ? {} : (input ?? {});
@@ -176,6 +176,10 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   if (provider !== null && typeof (provider as { getTracer?: unknown }).getTracer !== 'function') {
     throw ObservabilityConfigError.invalidOption('tracing.tracerProvider', 'an OpenTelemetry TracerProvider (with getTracer())', provider);
   }
+  const flushTimeoutMs = t.flushTimeoutMs ?? 3000;
+  if (typeof flushTimeoutMs !== 'number' || !Number.isFinite(flushTimeoutMs) || flushTimeoutMs < 0) {
+    throw ObservabilityConfigError.invalidOption('tracing.flushTimeoutMs', 'a number of milliseconds ≥ 0', flushTimeoutMs);
+  }
   return {
     enabled: input !== false,
     excludePaths: [...excludePaths],
@@ -186,6 +190,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
     propagateOutgoing: t.propagateOutgoing ?? true,
     tracerName,
     tracerProvider: provider,
+    flushTimeoutMs,
   };
 }
 
