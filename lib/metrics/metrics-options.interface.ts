@@ -58,6 +58,46 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Options of the OpenTelemetry-API metrics rendered on `/metrics` beside the prom-client Registry
+ * (instruments from `metrics.getMeter(...)`, nestjs-otel's `MetricService`, OpenTelemetry instrumentations).
+ *
+ * @example
+ * { reader: new ObservabilityMetricReader(), scopeLabels: false }
+ */
+export interface OpenTelemetryMetricsOptions {
+  /**
+   * A reader of yours, given to the `MeterProvider` you built. Not needed with `startObservabilitySdk()` or the
+   * `register` preload, whose reader is found on the global `MeterProvider`.
+   * @default undefined
+   */
+  reader?: import('./otel/observability-metric.reader').ObservabilityMetricReader;
+  /**
+   * Whether to render the reader attached to the global `MeterProvider` (see `ObservabilityMetricReader.attachTo()`).
+   * @default true
+   */
+  globalProvider?: boolean;
+  /**
+   * Whether each series carries `otel_scope_name` and `otel_scope_version` labels.
+   * @default true
+   */
+  scopeLabels?: boolean;
+  /**
+   * Whether the resource attributes are rendered as the `target_info` metric.
+   * @default true
+   */
+  targetInfo?: boolean;
+}
+
+/** OpenTelemetry-API metrics options after defaults were applied. */
+export interface ResolvedOpenTelemetryMetricsOptions {
+  enabled: boolean;
+  reader: import('./otel/observability-metric.reader').ObservabilityMetricReader | null;
+  globalProvider: boolean;
+  scopeLabels: boolean;
+  targetInfo: boolean;
+}
+
+/**
  * Options of the metrics part.
  *
  * @example
@@ -98,6 +138,12 @@ export interface MetricsOptions {
    * @example [Public(), UseGuards(ScrapeTokenGuard)]
    */
   decorators?: ClassDecorator[];
+  /**
+   * OpenTelemetry-API metrics on the same `/metrics`, serialized by `@opentelemetry/exporter-prometheus`.
+   * `false` leaves them out.
+   * @default {}
+   */
+  openTelemetry?: boolean | OpenTelemetryMetricsOptions;
 }
 
 /** HTTP metrics options after defaults were applied. */
@@ -117,4 +163,5 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  openTelemetry: ResolvedOpenTelemetryMetricsOptions;
 }

@@ -18,6 +18,7 @@ import { DefaultMetricsCollector } from './default-metrics.collector';
 import { LeanCounter } from './lean-counter.metric';
 import { LeanHistogram } from './lean-histogram.metric';
 import { ExpositionFormat, renderRegistry } from './metrics.renderer';
+import { OpenTelemetryMetricsSource } from './otel/open-telemetry-metrics.source';
 
 type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
 
@@ -50,9 +51,12 @@ export class MetricsService implements OnModuleDestroy {
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
+  /** The OpenTelemetry-API metrics rendered beside the Registry. */
+  readonly openTelemetry: OpenTelemetryMetricsSource;
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
+    this.openTelemetry = new OpenTelemetryMetricsSource(options.metrics.openTelemetry, this.registry, (metric) => this.registerCallbackMetric(metric));
     this.registry.setDefaultLabels({ ...this.defaultLabels });
     if (options.metrics.enabled && options.metrics.defaultMetrics) {
       this.defaultMetrics = new DefaultMetricsCollector(this.registry, options.metrics.defaultMetrics);
@@ -106,9 +110,16 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  /** Renders the Registry in the Prometheus text format or in OpenMetrics. */
-  render(format: ExpositionFormat): Promise<string> {
-    return renderRegistry(this.registry, format, this.defaultLabels);
+  /**
+   * Renders the Registry, then the OpenTelemetry-API metrics, in the Prometheus text format or in OpenMetrics
+   * (one `# EOF`, at the end).
+   */
+  async render(format: ExpositionFormat): Promise<string> {
+    // OpenTelemetry first: a name clash found there is counted in the Registry rendered next.
+    const otel = await this.openTelemetry.render(format);
+    const registry = await renderRegistry(this.registry, format, this.defaultLabels);
+    if (!otel) return registry;
+    return format === 'openmetrics' && registry.endsWith('# EOF\n') ? `${registry.slice(0, -6)}${otel}# EOF\n` : registry + otel;
   }
 
   onModuleDestroy(): void {
