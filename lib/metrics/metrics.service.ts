@@ -53,6 +53,8 @@ export class MetricsService implements OnModuleDestroy {
   private readonly defaultLabels: Readonly<Record<string, string>>;
   /** The OpenTelemetry-API metrics rendered beside the Registry. */
   readonly openTelemetry: OpenTelemetryMetricsSource;
+  /** The render under way, per format: concurrent scrapes share it instead of rendering again. */
+  private readonly rendering = new Map<ExpositionFormat, Promise<string>>();
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
@@ -112,9 +114,20 @@ export class MetricsService implements OnModuleDestroy {
 
   /**
    * Renders the Registry, then the OpenTelemetry-API metrics, in the Prometheus text format or in OpenMetrics
-   * (one `# EOF`, at the end).
+   * (one `# EOF`, at the end). The Registry renders in slices that let requests through (see `renderRegistry()`).
+   * A scrape that arrives while a render of the same format is under way gets that render's text: ten scrapers
+   * at once cost one render, and what they see is at most one render old.
    */
-  async render(format: ExpositionFormat): Promise<string> {
+  render(format: ExpositionFormat): Promise<string> {
+    let pending = this.rendering.get(format);
+    if (pending === undefined) {
+      pending = this.renderNow(format).finally(() => this.rendering.delete(format));
+      this.rendering.set(format, pending);
+    }
+    return pending;
+  }
+
+  private async renderNow(format: ExpositionFormat): Promise<string> {
     // OpenTelemetry first: a name clash found there is counted in the Registry rendered next.
     const otel = await this.openTelemetry.render(format);
     const registry = await renderRegistry(this.registry, format, this.defaultLabels);

@@ -51,6 +51,16 @@ export class OpenTelemetryMetricsSource {
   async render(format: ExpositionFormat): Promise<string> {
     const readers = this.readers();
     if (readers.length === 0) return '';
+    try {
+      return await this.renderReaders(readers, format);
+    } catch (error) {
+      // The prom-client half of the scrape must survive whatever the OpenTelemetry half does.
+      this.once(`render:${String(error)}`, `OpenTelemetry metrics are left out of /metrics: rendering them failed (${(error as Error)?.stack ?? String(error)}).`);
+      return '';
+    }
+  }
+
+  private async renderReaders(readers: ObservabilityMetricReader[], format: ExpositionFormat): Promise<string> {
     const taken = this.registryNames();
     const kept: SerializedFamily[] = [];
     for (const reader of readers) {
