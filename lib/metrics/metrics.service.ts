@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import {
   Counter,
   CounterConfiguration,
@@ -44,7 +44,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
  * }
  */
 @Injectable()
-export class MetricsService implements OnModuleDestroy {
+export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The module instance's Registry. */
   readonly registry = new Registry();
   private readonly declarations = new Map<string, Declaration>();
@@ -133,6 +133,10 @@ export class MetricsService implements OnModuleDestroy {
     const registry = await renderRegistry(this.registry, format, this.defaultLabels);
     if (!otel) return registry;
     return format === 'openmetrics' && registry.endsWith('# EOF\n') ? `${registry.slice(0, -6)}${otel}# EOF\n` : registry + otel;
+  }
+
+  onApplicationBootstrap(): void {
+    this.openTelemetry.checkAtBoot();
   }
 
   onModuleDestroy(): void {

@@ -18,6 +18,8 @@ const FIX =
 export class NestjsOtelTrapDetector {
   private readonly logger = new Logger('ObservabilityModule');
   private readonly noopInstruments: ReadonlySet<unknown>;
+  /** nestjs-otel's caches, looked up once (at boot: the app imported nestjs-otel before creating itself). */
+  private caches: Array<Map<string, unknown>> | null = null;
   private warnedNoProvider = false;
   private warnedNoops = false;
 
@@ -39,9 +41,11 @@ export class NestjsOtelTrapDetector {
    * holds no-op instruments). Returns the names of the no-op instruments found, for tests and diagnostics.
    */
   check(): string[] {
-    const caches = nestjsOtelCaches();
-    if (caches.length === 0) return [];
-    const noProvider = isNoopMeterProvider(metrics.getMeterProvider());
+    this.caches ??= nestjsOtelCaches();
+    const caches = this.caches;
+    if (caches.length === 0 || this.warnedNoops) return [];
+    // With no provider registered, the API hands out its NoopMeterProvider (an SDK provider is never one).
+    const noProvider = metrics.getMeterProvider().constructor?.name === 'NoopMeterProvider';
     const noops: string[] = [];
     for (const cache of caches) {
       for (const [name, instrument] of cache) if (this.isNoop(instrument)) noops.push(name);
@@ -79,8 +83,4 @@ function nestjsOtelCaches(): Array<Map<string, unknown>> {
     if (meterData instanceof Map) caches.push(meterData as Map<string, unknown>);
   }
   return caches;
-}
-
-function isNoopMeterProvider(provider: unknown): boolean {
-  return ((provider as { constructor?: { name?: string } } | null)?.constructor?.name ?? '') === 'NoopMeterProvider';
 }

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { CallbackMetric } from '../callback.metric';
 import type { ExpositionFormat } from '../metrics.renderer';
 import type { ResolvedOpenTelemetryMetricsOptions } from '../metrics-options.interface';
+import { NestjsOtelTrapDetector } from './nestjs-otel-trap.detector';
 import { isObservabilityMetricReader, ObservabilityMetricReader } from './observability-metric.reader';
 import { loadExporterPrometheus, loadSdkMetrics } from './otel-sdk-packages';
 import { nameWithUnit, prometheusUnit } from './prometheus-unit';
@@ -25,12 +26,18 @@ export class OpenTelemetryMetricsSource {
   private readonly clashes = new Map<string, number>();
   private clashMetricRegistered = false;
   private serializer: { serialize(metrics: ResourceMetrics): string } | null = null;
+  private readonly trap = new NestjsOtelTrapDetector();
 
   constructor(
     private readonly options: ResolvedOpenTelemetryMetricsOptions,
     private readonly registry: Registry,
     private readonly registerMetric: (metric: CallbackMetric) => void,
   ) {}
+
+  /** Boot-time check: nestjs-otel loaded while no `MeterProvider` is registered (its instruments would stay no-ops). */
+  checkAtBoot(): void {
+    if (this.options.enabled) this.trap.check();
+  }
 
   /** The readers to render now: the one from the options, then the one on the global `MeterProvider`. */
   readers(): ObservabilityMetricReader[] {
@@ -49,6 +56,7 @@ export class OpenTelemetryMetricsSource {
    * Registry is rendered: a first clash registers its counter there.
    */
   async render(format: ExpositionFormat): Promise<string> {
+    if (this.options.enabled) this.trap.check();
     const readers = this.readers();
     if (readers.length === 0) return '';
     try {
