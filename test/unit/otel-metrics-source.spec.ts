@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { resolveObservabilityOptions } from '../../lib/observability-options.resolver';
@@ -53,6 +54,7 @@ describe('OpenTelemetry-API metrics source', () => {
   });
 
   it('keeps the prom-client metric on a name clash, drops the OTel family, counts the clash', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const registry = new Registry();
     new (require('prom-client').Counter)({ name: 'orders_placed_total', help: 'prom-client orders', registers: [registry] });
     metrics.getMeter('shop').createCounter('orders.placed').add(5);
@@ -64,6 +66,8 @@ describe('OpenTelemetry-API metrics source', () => {
     await s.render('prometheus');
     expect(registered.map((m) => m.name)).toEqual(['otel_metric_name_clashes_total']);
     expect(await registered[0].get()).toMatchObject({ values: [{ labels: { metric: 'orders_placed_total' }, value: 2 }] });
+    expect(errors).toHaveBeenCalledTimes(1);
+    errors.mockRestore();
   });
 
   it('finds the reader through the well-known symbol on the provider', () => {
