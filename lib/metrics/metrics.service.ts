@@ -34,6 +34,14 @@ interface Declaration {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
+ * Where `render()` takes its metrics from instead of this module's Registry, for example the merged
+ * Registry of all workers (`metrics.cluster`).
+ */
+export interface MetricsSource {
+  collect(): Promise<Registry>;
+}
+
+/**
  * Owns this module instance's prom-client `Registry` (never the global `register`), and is
  * the one place where metrics are declared. Declaring a name twice with the same type and
  * label names returns the existing metric; any other clash fails with a message that names both.
@@ -53,6 +61,9 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly defaultLabels: Readonly<Record<string, string>>;
   /** The OpenTelemetry-API metrics rendered beside the Registry. */
   readonly openTelemetry: OpenTelemetryMetricsSource;
+  private source: MetricsSource | null = null;
+  /** Names of the process and runtime metrics (`metrics.defaultMetrics`) in the Registry. */
+  readonly processMetricNames: ReadonlySet<string>;
   /** The render under way, per format: concurrent scrapes share it instead of rendering again. */
   private readonly rendering = new Map<ExpositionFormat, Promise<string>>();
 
@@ -64,6 +75,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.defaultMetrics = new DefaultMetricsCollector(this.registry, options.metrics.defaultMetrics);
       this.defaultMetrics.start();
     }
+    this.processMetricNames = new Set(this.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name));
   }
 
   /** Declares (or returns the identical, already declared) prom-client Counter. */
@@ -113,10 +125,11 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Renders the Registry, then the OpenTelemetry-API metrics, in the Prometheus text format or in OpenMetrics
-   * (one `# EOF`, at the end). The Registry renders in slices that let requests through (see `renderRegistry()`).
-   * A scrape that arrives while a render of the same format is under way gets that render's text: ten scrapers
-   * at once cost one render, and what they see is at most one render old.
+   * Renders the Registry (or the source set with `useSource()`, such as all workers' merged metrics)
+   * in the Prometheus text format or in OpenMetrics, in slices that let requests through (see
+   * `renderRegistry()`). A scrape that arrives while a render of the same format is under way gets
+   * that render's text: ten scrapers at once cost one render, and what they see is at most one render old.
+   * The OpenTelemetry-API metrics (of this process) follow, before the one `# EOF` of OpenMetrics.
    */
   render(format: ExpositionFormat): Promise<string> {
     let pending = this.rendering.get(format);
@@ -128,11 +141,18 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async renderNow(format: ExpositionFormat): Promise<string> {
-    // OpenTelemetry first: a name clash found there is counted in the Registry rendered next.
-    const otel = await this.openTelemetry.render(format);
-    const registry = await renderRegistry(this.registry, format, this.defaultLabels);
-    if (!otel) return registry;
-    return format === 'openmetrics' && registry.endsWith('# EOF\n') ? `${registry.slice(0, -6)}${otel}# EOF\n` : registry + otel;
+    // OpenTelemetry first: a name clash found there is counted in the Registry rendered next. Under
+    // metrics.cluster, one worker's OpenTelemetry metrics would pass for the sum: they are left out (logged once).
+    const otel = this.source ? this.openTelemetry.leaveOutOfClusterScrape() : await this.openTelemetry.render(format);
+    const registry = this.source ? await this.source.collect() : this.registry;
+    const text = await renderRegistry(registry, format, this.defaultLabels);
+    if (!otel) return text;
+    return format === 'openmetrics' && text.endsWith('# EOF\n') ? `${text.slice(0, -6)}${otel}# EOF\n` : text + otel;
+  }
+
+  /** Makes `render()` read its metrics from `source` (`null`: this module's own Registry again). */
+  useSource(source: MetricsSource | null): void {
+    this.source = source;
   }
 
   onApplicationBootstrap(): void {

@@ -39,6 +39,21 @@ export class OpenTelemetryMetricsSource {
     if (this.options.enabled) this.trap.check();
   }
 
+  /**
+   * Under `metrics.cluster`, a scrape shows the sum over the workers, but a reader holds this worker's metrics only:
+   * rendering them would make counters jump between workers. Returns `''`, and says so once if there is a reader.
+   */
+  leaveOutOfClusterScrape(): string {
+    if (this.readers().length > 0) {
+      this.once(
+        'cluster',
+        'OpenTelemetry-API metrics are left out of /metrics under metrics.cluster: each worker holds its own, and one worker\'s ' +
+          'values would pass for the sum. Push them over OTLP instead (OTEL_METRICS_EXPORTER=otlp).',
+      );
+    }
+    return '';
+  }
+
   /** The readers to render now: the one from the options, then the one on the global `MeterProvider`. */
   readers(): ObservabilityMetricReader[] {
     if (!this.options.enabled) return [];
