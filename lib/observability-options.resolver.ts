@@ -1,4 +1,5 @@
-import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
+import { resolveClusterOptions } from './cluster/cluster-options.resolver';
+import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import {
   DefaultMetricsOptions,
@@ -13,6 +14,10 @@ import {
   HealthOptions,
   HealthProbe,
   ResolvedHealthOptions,
+  ManagementOptions,
+  MetricsAuthOptions,
+  ResolvedManagementOptions,
+  ResolvedMetricsAuth,
 } from './observability-options.interface';
 import { observabilityEndpointPaths } from './observability-endpoint.util';
 
@@ -22,9 +27,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = ['le', 'quantile'];
 // One path segment: RFC 3986 unreserved characters only, so no route parameter (`:id`), wildcard or regex.
 const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
-/** Node's timers hold at most 2^31−1 ms (about 24.8 days); a longer delay silently becomes 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -39,11 +42,55 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
-  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health };
+  const management = resolveManagement(raw.management);
+  if (management.enabled && !metrics.enabled && !health.enabled) {
+    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but both "metrics" and "health" are false.');
+  }
+  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management };
+}
+
+function resolveManagement(input: ManagementOptions | false | undefined): ResolvedManagementOptions {
+  if (input === undefined || input === false) return { enabled: false, port: 0, host: undefined };
+  if (!isPlainObject(input)) throw ObservabilityConfigError.invalidOption('management', 'an object like { port: 9464 }, or false', input);
+  checkKeys('management', input, ['port', 'host']);
+  if (!Number.isInteger(input.port) || input.port < 0 || input.port > 65535) {
+    throw ObservabilityConfigError.invalidOption('management.port', 'a whole number from 0 to 65535 (0 picks a free port)', input.port);
+  }
+  if (input.host !== undefined && (typeof input.host !== 'string' || input.host === '')) {
+    throw ObservabilityConfigError.invalidOption('management.host', 'a non-empty host name or IP address', input.host);
+  }
+  return { enabled: true, port: input.port, host: input.host };
+}
+
+// The messages never echo a credential: boot errors end up in logs.
+function resolveMetricsAuth(input: MetricsAuthOptions | undefined): ResolvedMetricsAuth | null {
+  if (input === undefined) return null;
+  const expected = 'an object { bearerToken } or { username, password }';
+  if (!isPlainObject(input)) throw new ObservabilityConfigError(`Invalid option "metrics.auth": expected ${expected}.`);
+  const a = input as Record<string, unknown>;
+  if ('bearerToken' in a) {
+    checkKeys('metrics.auth', a, ['bearerToken']);
+    // Visible ASCII, no spaces: what an Authorization header can carry unchanged.
+    if (typeof a.bearerToken !== 'string' || !/^[\x21-\x7e]+$/.test(a.bearerToken)) {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.bearerToken": expected a non-empty string of visible ASCII characters without spaces.');
+    }
+    return { scheme: 'bearer', bearerToken: a.bearerToken };
+  }
+  if ('username' in a || 'password' in a) {
+    checkKeys('metrics.auth', a, ['username', 'password']);
+    if (typeof a.username !== 'string' || a.username === '' || a.username.includes(':')) {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.username": expected a non-empty string without ":" (HTTP Basic authentication).');
+    }
+    if (typeof a.password !== 'string' || a.password === '') {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.password": expected a non-empty string.');
+    }
+    return { scheme: 'basic', username: a.username, password: a.password };
+  }
+  throw new ObservabilityConfigError(`Invalid option "metrics.auth": expected ${expected}.`);
 }
 
 /**
@@ -195,6 +242,8 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       http: false,
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
+      auth: null,
+      cluster: false,
     };
   }
   const m = input ?? {};
@@ -230,6 +279,8 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     http: resolveHttp(m.http, path),
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
+    auth: resolveMetricsAuth(m.auth),
+    cluster: resolveClusterOptions(m.cluster),
   };
 }
 

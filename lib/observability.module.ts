@@ -4,6 +4,7 @@ import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
+import { ClusterMetricsService } from './cluster/cluster-metrics.service';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -12,6 +13,8 @@ import {
   ObservabilityMetricsController,
 } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.service';
+import { ManagementServer } from './management/management.server';
 import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from './observability.constants';
 import { HandlerTracingInstaller } from './tracing/handler-tracing.installer';
 import { HandlerTracingInstrumenter } from './tracing/handler-tracing.instrumenter';
@@ -78,7 +81,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
     checkForRootArgument(options);
     const indicatorClasses = options.health ? (options.health.indicators ?? []).filter((i): i is Type<unknown> => typeof i === 'function') : [];
     const interceptor = options.tracing !== false && options.tracing?.interceptor === true;
-    return this.assemble(super.forRoot(options), options.metrics !== false, options.health !== false, indicatorClasses, interceptor);
+    // With a management port the endpoints are not on the app's port at all: the router answers 404.
+    const onAppPort = !options.management;
+    return this.assemble(super.forRoot(options), onAppPort && options.metrics !== false, onAppPort && options.health !== false, indicatorClasses, interceptor);
   }
 
   /**
@@ -123,6 +128,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         },
       },
       MetricsService,
+      MetricsEndpoint,
+      ManagementServer,
+      ClusterMetricsService,
       { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
       {
         provide: OBSERVABILITY_TRACER,
@@ -171,7 +179,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

@@ -1,3 +1,5 @@
+import type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from '../cluster/cluster-options.interface';
+
 /**
  * Options of the process and Node.js runtime metrics (CPU, memory, event-loop lag, GC, handles).
  *
@@ -58,6 +60,22 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Credentials Prometheus must send to read `/metrics`: a bearer token (scrape_config `authorization`)
+ * or a user name and password (scrape_config `basic_auth`). Compared in constant time. The health
+ * probes never require them (the kubelet sends no credentials).
+ *
+ * @example
+ * { bearerToken: process.env.METRICS_TOKEN! }
+ *
+ * @example
+ * { username: 'prometheus', password: process.env.METRICS_PASSWORD! }
+ */
+export type MetricsAuthOptions = { bearerToken: string } | { username: string; password: string };
+
+/** `metrics.auth` after validation. */
+export type ResolvedMetricsAuth = { scheme: 'bearer'; bearerToken: string } | { scheme: 'basic'; username: string; password: string };
+
+/**
  * Options of the metrics part.
  *
  * @example
@@ -98,6 +116,22 @@ export interface MetricsOptions {
    * @example [Public(), UseGuards(ScrapeTokenGuard)]
    */
   decorators?: ClassDecorator[];
+  /**
+   * Credentials required to read `/metrics`, on the app's port and on the management port; a request
+   * without them, or with wrong ones, gets 401 with a `WWW-Authenticate` challenge.
+   * @default undefined (no authentication)
+   * @example { bearerToken: process.env.METRICS_TOKEN! }
+   */
+  auth?: MetricsAuthOptions;
+  /**
+   * One `/metrics` for all the workers of a pm2 cluster or a `node:cluster` app: every scrape answers
+   * with the sum over the workers, whichever worker receives it. `true` takes every default. See
+   * docs/workers-and-management.md, "Running several workers (pm2, node:cluster)".
+   * @default false
+   * @example true
+   * @example { directory: '/run/orders-metrics', expectedWorkers: 4 }
+   */
+  cluster?: boolean | ClusterMetricsOptions;
 }
 
 /** HTTP metrics options after defaults were applied. */
@@ -117,4 +151,7 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  auth: ResolvedMetricsAuth | null;
+  /** `false` unless `metrics.cluster` is set. */
+  cluster: false | ResolvedClusterMetricsOptions;
 }

@@ -36,6 +36,7 @@ describe('careless options fail the boot with a clear message', () => {
     ['cacheTtlMs: 3e9', { health: { cacheTtlMs: 3e9 } }, 'Invalid option "health.cacheTtlMs"'],
     ['maxEventLoopDelayMs: 3e9', { health: { liveness: { maxEventLoopDelayMs: 3e9 } } }, 'Invalid option "health.liveness.maxEventLoopDelayMs"'],
     ['an indicator timeoutMs: 3e9', { health: { indicators: [{ name: 'db', check: () => true, timeoutMs: 3e9 }] } }, 'Invalid option "health.indicators[0].timeoutMs"'],
+    ['cluster missingWorkersGraceMs: 3e9', { metrics: { cluster: { missingWorkersGraceMs: 3e9 } } }, 'Invalid option "metrics.cluster.missingWorkersGraceMs": expected a whole number from 0 to 2147483647'],
     ['eventLoopMonitoringPrecision: 3e9', { metrics: { defaultMetrics: { eventLoopMonitoringPrecision: 3e9 } } }, 'Invalid option "metrics.defaultMetrics.eventLoopMonitoringPrecision"'],
   ])('forRoot with %s', async (_case, options, message) => {
     const error = await bootError(() => [ObservabilityModule.forRoot(options as ObservabilityModuleOptions)]);
