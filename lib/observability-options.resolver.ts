@@ -1,6 +1,8 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
+import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
+import { isObservabilityMetricReader } from './metrics/otel/observability-metric.reader';
 import {
   DefaultMetricsOptions,
   HttpMetricsOptions,
@@ -27,7 +29,8 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = ['le', 'quantile'];
 // One path segment: RFC 3986 unreserved characters only, so no route parameter (`:id`), wildcard or regex.
 const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry'];
+const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -242,6 +245,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       http: false,
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
+      openTelemetry: resolveOpenTelemetryMetrics(false),
       auth: null,
       cluster: false,
     };
@@ -279,8 +283,28 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     http: resolveHttp(m.http, path),
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
+    openTelemetry: resolveOpenTelemetryMetrics(m.openTelemetry),
     auth: resolveMetricsAuth(m.auth),
     cluster: resolveClusterOptions(m.cluster),
+  };
+}
+
+function resolveOpenTelemetryMetrics(input: boolean | OpenTelemetryMetricsOptions | undefined): ResolvedOpenTelemetryMetricsOptions {
+  const o = input === undefined || input === true || input === false ? {} : input;
+  if (!isPlainObject(o)) throw ObservabilityConfigError.invalidOption('metrics.openTelemetry', 'a boolean or an object', o);
+  checkKeys('metrics.openTelemetry', o, OPEN_TELEMETRY_KEYS);
+  if (o.reader !== undefined && !isObservabilityMetricReader(o.reader)) {
+    throw ObservabilityConfigError.invalidOption('metrics.openTelemetry.reader', 'an ObservabilityMetricReader', o.reader);
+  }
+  for (const key of ['globalProvider', 'scopeLabels', 'targetInfo'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`metrics.openTelemetry.${key}`, 'a boolean', o[key]);
+  }
+  return {
+    enabled: input !== false,
+    reader: o.reader ?? null,
+    globalProvider: o.globalProvider ?? true,
+    scopeLabels: o.scopeLabels ?? true,
+    targetInfo: o.targetInfo ?? true,
   };
 }
 
