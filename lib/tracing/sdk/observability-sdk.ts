@@ -2,6 +2,7 @@ import { context, diag, DiagConsoleLogger, DiagLogLevel, propagation, trace } fr
 import { createRequire } from 'node:module';
 import { CountingSpanProcessor, countingExporter } from './counting-span.processor';
 import { SpanExportStats } from './span-export.stats';
+import { createTraceSampling, TraceSampling } from '../sampling/trace-sampling';
 
 /**
  * Options of `startObservabilitySdk()`. Every option falls back to the standard `OTEL_*` variable.
@@ -72,6 +73,11 @@ export interface ObservabilitySdk {
   readonly stats: SpanExportStats;
   /** Where spans go, for the start-up log line. */
   readonly destination: string;
+  /**
+   * The sampling the SDK was built with, when the module's request fast path can honour it
+   * (`null` with an `OTEL_TRACES_SAMPLER` it cannot express: every request then goes through the SDK).
+   */
+  readonly sampling: TraceSampling | null;
   /** Exports what is queued. */
   forceFlush(): Promise<void>;
   /** Flushes, then stops the SDK. Safe to call more than once. */
@@ -126,15 +132,14 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   if (options.serviceName) attributes['service.name'] = options.serviceName;
   if (options.serviceVersion) attributes['service.version'] = options.serviceVersion;
   if (options.environment) attributes['deployment.environment.name'] = options.environment;
-  const sampler = env.OTEL_TRACES_SAMPLER
-    ? undefined
-    : new traceSdk.ParentBasedSampler({ root: new traceSdk.TraceIdRatioBasedSampler(clampRatio(options.sampleRatio ?? numberFromEnv('OTEL_TRACES_SAMPLER_ARG', 1))) });
+  // One sampling rule for the SDK and the module's request fast path (lib/tracing/sampling).
+  const sampling = createTraceSampling(options.sampleRatio, env);
 
   const sdk = new NodeSDK({
     ...(Object.keys(attributes).length ? { resource: resourceFromAttributes(attributes) } : {}),
     ...(options.serviceName ? { serviceName: options.serviceName } : {}),
     spanProcessors,
-    ...(sampler ? { sampler } : {}),
+    ...(sampling ? { sampler: sampling.sampler, idGenerator: sampling.idGenerator } : {}),
     instrumentations: options.instrumentations ?? [],
     // Traces only: metrics stay in the module's Prometheus Registry.
     metricReaders: [],
@@ -146,6 +151,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const handle: ObservabilitySdk = {
     stats,
     destination,
+    sampling,
     forceFlush: () => Promise.all(spanProcessors.map((p) => p.forceFlush())).then(() => undefined),
     shutdown: () => {
       stopped ??= sdk.shutdown().catch((error: unknown) => diag.warn(`nestjs-observability: SDK shutdown failed: ${String(error)}`)).finally(() => {
@@ -191,8 +197,4 @@ function numberFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   const value = raw === undefined || raw === '' ? NaN : Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : fallback;
-}
-
-function clampRatio(ratio: number): number {
-  return Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1;
 }
