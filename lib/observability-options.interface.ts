@@ -9,6 +9,7 @@ export type {
   ResolvedHttpMetricsOptions,
   ResolvedMetricsOptions,
 } from './metrics/metrics-options.interface';
+export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 

@@ -1,3 +1,4 @@
+import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import {
@@ -17,7 +18,7 @@ import {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -150,6 +151,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       http: false,
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
+      cluster: false,
     };
   }
   const m = input ?? {};
@@ -184,6 +186,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     http: resolveHttp(m.http, trimSlash(path)),
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
+    cluster: resolveClusterOptions(m.cluster),
   };
 }
 

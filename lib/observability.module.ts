@@ -4,6 +4,7 @@ import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
+import { ClusterMetricsService } from './cluster/cluster-metrics.service';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -94,6 +95,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         },
       },
       MetricsService,
+      ClusterMetricsService,
       { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
       {
         provide: OBSERVABILITY_TRACER,

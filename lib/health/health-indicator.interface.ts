@@ -11,9 +11,13 @@ export interface HealthCheckOutcome {
 }
 
 /**
- * A health indicator class, decorated with `@HealthIndicator()`. `check()` may return `up()`/`down()`,
- * a boolean, nothing (up), or a Terminus `HealthIndicatorResult`; a thrown error or a timeout reports down.
- * The `signal` aborts when the check timed out, so it can cancel its work.
+ * A health indicator class, decorated with `@HealthIndicator()`. Up is `up()`, `true`, nothing
+ * (`undefined`), or a Terminus `HealthIndicatorResult` whose status is `up`; down is `down()`, `false`, a
+ * Terminus result that is down, a thrown error or a timeout; anything else (`42`, `'ok'`, `null`, an array,
+ * a plain object) reports down, naming what it got. Details are always written safely (a circular
+ * reference or a BigInt is replaced by "[unserializable: …]") and credentials in them are redacted.
+ * The `signal` aborts when the check timed out, so it can cancel its work; a check that ignores it and
+ * never settles is not started again while it runs ("previous check still running").
  *
  * @example
  * @HealthIndicator('database', { probes: ['readiness'] })

@@ -28,7 +28,7 @@ export interface HealthIndicatorDefinition {
    * @default []
    */
   inject?: Array<InjectionToken>;
-  /** The check: return `up(details)` / `down(details)`, a boolean, a Terminus result, or throw. */
+  /** The check: return `up(details)` / `down(details)`, a boolean, nothing (up), a Terminus result, or throw; anything else is down. */
   check: (...dependencies: any[]) => unknown;
 }
 
@@ -73,6 +73,9 @@ export interface HealthOptions {
   cacheTtlMs?: number;
   /**
    * `always` shows each indicator's details; `never` answers `{ "status": "ok" | "error" }` only, for public exposure.
+   * Either way, credentials are redacted from details and from the log: the password of a URL
+   * (`postgres://app:***@db/x`), `password=`/`token=` pairs, Bearer/Basic credentials, and the values of
+   * secret-looking keys (`password`, `apiKey`, `token`, `authorization`, …).
    * @default 'always'
    */
   details?: 'always' | 'never';

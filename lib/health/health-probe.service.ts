@@ -2,14 +2,24 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, On
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { monitorEventLoopDelay, type ELDHistogram as IntervalHistogram } from 'node:perf_hooks';
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { HEALTH_INDICATOR_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { HealthIndicatorDefinition, HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
 import { MetricsService } from '../metrics/metrics.service';
-import { runCheck } from './health-check.runner';
+import { ClusterMetricsService } from '../cluster/cluster-metrics.service';
+import { errorMessage, runCheck } from './health-check.runner';
 import { HealthIndicatorMetadata } from './health-indicator.decorator';
 import { HealthCheckOutcome } from './health-indicator.interface';
+import { toJsonSafeDetails } from './json-safe-details';
+import { redactSecrets } from './secret-redaction';
+
+/**
+ * Checks of one indicator that may still be running after their timeout (they ignored their
+ * AbortSignal). Beyond it, probes report the indicator down without starting another check, so a
+ * check that never settles cannot pile up one abandoned promise (and its sockets) per probe.
+ */
+const MAX_ABANDONED_CHECKS = 1;
 
 /** One indicator, ready to run. */
 interface RegisteredIndicator {
@@ -17,6 +27,10 @@ interface RegisteredIndicator {
   probes: HealthProbe[];
   timeoutMs: number;
   check: (signal: AbortSignal) => unknown;
+  /** Checks that timed out and are still running. */
+  abandoned?: { count: number; since: number };
+  /** Whether the log already said that this indicator's details had to be replaced. */
+  replacementLogged?: boolean;
 }
 
 /** A probe's answer: HTTP status and Terminus-format body. */
@@ -42,6 +56,8 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
   private loopDelay: IntervalHistogram | null = null;
   private statusGauge: Gauge | null = null;
   private durationHistogram: Histogram | null = null;
+  private abandonedGauge: Gauge | null = null;
+  private abandonedCounter: Counter | null = null;
   private bootstrapped = false;
   private shuttingDown = false;
 
@@ -52,6 +68,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
     private readonly metrics: MetricsService,
+    private readonly cluster: ClusterMetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +110,16 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
         help: 'Duration of health indicator checks in seconds.',
         labelNames: ['indicator', 'probe'],
         buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      });
+      this.abandonedGauge = this.metrics.gauge({
+        name: 'health_checks_abandoned',
+        help: 'Health checks that outlived their timeout and are still running (they ignore their AbortSignal).',
+        labelNames: ['indicator'],
+      });
+      this.abandonedCounter = this.metrics.counter({
+        name: 'health_checks_abandoned_total',
+        help: 'Health checks that outlived their timeout and were left running.',
+        labelNames: ['indicator'],
       });
     }
   }
@@ -153,9 +180,24 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     return report;
   }
 
+  /** Never throws: whatever the check does, the probe gets this indicator's outcome, JSON-safe. */
   private async runIndicator(indicator: RegisteredIndicator, probe: HealthProbe, timeoutMs: number): Promise<HealthIndicatorResult> {
     const started = performance.now();
-    const outcome: HealthCheckOutcome = await runCheck(indicator.check, timeoutMs);
+    let outcome: HealthCheckOutcome;
+    try {
+      outcome = await this.checkOnce(indicator, timeoutMs);
+    } catch (error) {
+      outcome = { status: 'down', details: { message: errorMessage(error) } };
+    }
+    const { details, replaced } = toJsonSafeDetails(outcome.details);
+    if (replaced.length > 0 && !indicator.replacementLogged) {
+      indicator.replacementLogged = true;
+      this.logger.warn(
+        `Health indicator "${indicator.name}" returned details that JSON cannot write; they are replaced in the probe body ` +
+          `("[unserializable: …]"): ${replaced.slice(0, 5).join('; ')}${replaced.length > 5 ? '; …' : ''}. Said once.`,
+      );
+    }
+    outcome = { status: outcome.status, details };
     const seconds = (performance.now() - started) / 1000;
     this.durationHistogram?.observe({ indicator: indicator.name, probe }, seconds);
     this.statusGauge?.set({ indicator: indicator.name, probe }, outcome.status === 'up' ? 1 : 0);
@@ -164,12 +206,37 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     return outcome.status === 'up' ? session.up(outcome.details) : session.down(outcome.details);
   }
 
+  /** Runs the check, unless too many of its earlier checks are still running after their timeout. */
+  private checkOnce(indicator: RegisteredIndicator, timeoutMs: number): Promise<HealthCheckOutcome> {
+    const abandoned = (indicator.abandoned ??= { count: 0, since: 0 });
+    if (abandoned.count >= MAX_ABANDONED_CHECKS) {
+      const seconds = Math.round((Date.now() - abandoned.since) / 100) / 10;
+      return Promise.resolve({
+        status: 'down',
+        details: { message: `previous check still running (timed out ${seconds} s ago and ignores its AbortSignal); not starting another` },
+      });
+    }
+    return runCheck(indicator.check, timeoutMs, {
+      abandoned: () => {
+        if (abandoned.count++ === 0) abandoned.since = Date.now();
+        this.abandonedGauge?.inc({ indicator: indicator.name });
+        this.abandonedCounter?.inc({ indicator: indicator.name });
+      },
+      settled: () => {
+        abandoned.count--;
+        this.abandonedGauge?.dec({ indicator: indicator.name });
+      },
+    });
+  }
+
   private logChange(name: string, probe: HealthProbe, outcome: HealthCheckOutcome): void {
     const key = `${probe}:${name}`;
     const previous = this.lastStatus.get(key);
     this.lastStatus.set(key, outcome.status);
     if (outcome.status === 'down' && previous !== 'down') {
-      this.logger.warn(`Health indicator "${name}" (${probe}) is down: ${String(outcome.details.message ?? JSON.stringify(outcome.details))}`);
+      // The details are JSON-safe and their credentials redacted by now.
+      const reason = typeof outcome.details.message === 'string' ? outcome.details.message : JSON.stringify(outcome.details);
+      this.logger.warn(`Health indicator "${name}" (${probe}) is down: ${redactSecrets(reason)}`);
     } else if (outcome.status === 'up' && previous === 'down') {
       this.logger.log(`Health indicator "${name}" (${probe}) is up again.`);
     }
@@ -217,6 +284,10 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
         timeoutMs,
         check: () => (this.bootstrapped ? { status: 'up', details: {} } : { status: 'down', details: { message: 'the application is starting' } }),
       },
+      // metrics.cluster: readiness is down while workers are missing for longer than the grace.
+      ...(this.cluster.enabled
+        ? [{ name: 'workers', probes: ['readiness'] as HealthProbe[], timeoutMs, check: () => this.cluster.checkWorkers() }]
+        : []),
     ];
   }
 

@@ -51,6 +51,16 @@ export class LeanHistogramChild {
     }
   }
 
+  /** Observations in bucket `index`, not cumulative (`bounds.length` is the bucket above the last bound). */
+  bucketCount(index: number): number {
+    return this.counts[index];
+  }
+
+  /** The last exemplar of bucket `index`, if any. */
+  bucketExemplar(index: number): ExemplarValue | null {
+    return this.exemplars?.[index] ?? null;
+  }
+
   reset(): void {
     this.counts.fill(0);
     this.sum = 0;
@@ -85,6 +95,11 @@ export class LeanHistogram {
       this.children.set(key, child);
     }
     return child;
+  }
+
+  /** Every child, in creation order, as the renderer walks them. */
+  series(): IterableIterator<LeanHistogramChild> {
+    return this.children.values();
   }
 
   /** prom-client's rendering shape: `labels` holds `le` only, the series labels are `sharedLabels`. */

@@ -1,3 +1,5 @@
+import type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from '../cluster/cluster-options.interface';
+
 /**
  * Options of the process and Node.js runtime metrics (CPU, memory, event-loop lag, GC, handles).
  *
@@ -98,6 +100,15 @@ export interface MetricsOptions {
    * @example [Public(), UseGuards(ScrapeTokenGuard)]
    */
   decorators?: ClassDecorator[];
+  /**
+   * One `/metrics` for all the workers of a pm2 cluster or a `node:cluster` app: every scrape answers
+   * with the sum over the workers, whichever worker receives it. `true` takes every default. See
+   * docs/workers-and-management.md, "Running several workers (pm2, node:cluster)".
+   * @default false
+   * @example true
+   * @example { directory: '/run/orders-metrics', expectedWorkers: 4 }
+   */
+  cluster?: boolean | ClusterMetricsOptions;
 }
 
 /** HTTP metrics options after defaults were applied. */
@@ -117,4 +128,6 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  /** `false` unless `metrics.cluster` is set. */
+  cluster: false | ResolvedClusterMetricsOptions;
 }

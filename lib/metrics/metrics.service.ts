@@ -33,6 +33,14 @@ interface Declaration {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
+ * Where `render()` takes its metrics from instead of this module's Registry, for example the merged
+ * Registry of all workers (`metrics.cluster`).
+ */
+export interface MetricsSource {
+  collect(): Promise<Registry>;
+}
+
+/**
  * Owns this module instance's prom-client `Registry` (never the global `register`), and is
  * the one place where metrics are declared. Declaring a name twice with the same type and
  * label names returns the existing metric; any other clash fails with a message that names both.
@@ -50,6 +58,11 @@ export class MetricsService implements OnModuleDestroy {
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
+  private source: MetricsSource | null = null;
+  /** Names of the process and runtime metrics (`metrics.defaultMetrics`) in the Registry. */
+  readonly processMetricNames: ReadonlySet<string>;
+  /** The render under way, per format: concurrent scrapes share it instead of rendering again. */
+  private readonly rendering = new Map<ExpositionFormat, Promise<string>>();
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
@@ -58,6 +71,7 @@ export class MetricsService implements OnModuleDestroy {
       this.defaultMetrics = new DefaultMetricsCollector(this.registry, options.metrics.defaultMetrics);
       this.defaultMetrics.start();
     }
+    this.processMetricNames = new Set(this.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name));
   }
 
   /** Declares (or returns the identical, already declared) prom-client Counter. */
@@ -106,9 +120,27 @@ export class MetricsService implements OnModuleDestroy {
     });
   }
 
-  /** Renders the Registry in the Prometheus text format or in OpenMetrics. */
+  /**
+   * Renders the Registry (or the source set with `useSource()`, such as all workers' merged metrics)
+   * in the Prometheus text format or in OpenMetrics, in slices that let requests through (see
+   * `renderRegistry()`). A scrape that arrives while a render of the same format is under way gets
+   * that render's text: ten scrapers at once cost one render, and what they see is at most one render old.
+   */
   render(format: ExpositionFormat): Promise<string> {
-    return renderRegistry(this.registry, format, this.defaultLabels);
+    let pending = this.rendering.get(format);
+    if (pending === undefined) {
+      const source = this.source;
+      pending = (source ? source.collect() : Promise.resolve(this.registry))
+        .then((registry) => renderRegistry(registry, format, this.defaultLabels))
+        .finally(() => this.rendering.delete(format));
+      this.rendering.set(format, pending);
+    }
+    return pending;
+  }
+
+  /** Makes `render()` read its metrics from `source` (`null`: this module's own Registry again). */
+  useSource(source: MetricsSource | null): void {
+    this.source = source;
   }
 
   onModuleDestroy(): void {

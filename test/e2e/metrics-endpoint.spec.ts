@@ -140,4 +140,27 @@ describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
     fail = false;
     expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'flaky')).toBe(1);
   });
+
+  it('shares one render between concurrent scrapes, and renders again for the next one', async () => {
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } })] });
+    let collects = 0;
+    app.get(MetricsService).gauge({
+      name: 'slow_collect',
+      help: 'A gauge whose collect() takes a while, like a database query.',
+      async collect() {
+        collects++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        this.set(collects);
+      },
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = await app.getUrl();
+    const bodies = await Promise.all(Array.from({ length: 10 }, () => fetch(`${url}/metrics`).then((r) => r.text())));
+    expect(collects).toBe(1);
+    for (const body of bodies) expect(sampleValue(body, 'slow_collect')).toBe(1);
+    // OpenMetrics is its own render; a later scrape is a new render.
+    const open = await request(app.getHttpServer()).get('/metrics').set('Accept', 'application/openmetrics-text').expect(200);
+    expect(open.text).toContain('slow_collect 2');
+    expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'slow_collect')).toBe(3);
+  });
 });

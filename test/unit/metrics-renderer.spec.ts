@@ -77,6 +77,71 @@ describe('renderRegistry', () => {
   });
 });
 
+/** A Registry with `counters` counter series and `children` histogram children (14 lines each). */
+function large(counters: number, children: number): Registry {
+  const registry = new Registry();
+  const counter = new Counter({ name: 'requests_total', help: 'Requests', labelNames: ['route', 'status'], registers: [registry] });
+  const histogram = new Histogram({ name: 'request_seconds', help: 'Latency', labelNames: ['route'], registers: [registry] });
+  for (let i = 0; i < counters; i++) counter.inc({ route: `/r${Math.floor(i / 5)}`, status: String(200 + (i % 5)) }, i + 1);
+  for (let i = 0; i < children; i++) for (let k = 0; k < 3; k++) histogram.observe({ route: `/r${i}` }, ((i + k) % 40) / 7);
+  return registry;
+}
+
+describe('renderRegistry on large registries', () => {
+  it('yields to the event loop between slices, and writes the same samples as prom-client', async () => {
+    const registry = large(4_000, 700);
+    registry.setDefaultLabels({ service: 'orders' });
+    let ranDuringRender = false;
+    setImmediate(() => (ranDuringRender = true));
+    const ours = await renderRegistry(registry, 'prometheus', { service: 'orders' }, { sliceMs: 1 });
+    expect(ranDuringRender).toBe(true);
+    const lines = sampleLines(ours);
+    expect(lines).toHaveLength(4_000 + 700 * 14);
+    expect(lines).toEqual(sampleLines(await registry.metrics()));
+  });
+
+  it('with sliceMs 0, renders in one go', async () => {
+    const registry = large(4_000, 700);
+    let ranDuringRender = false;
+    setImmediate(() => (ranDuringRender = true));
+    await renderRegistry(registry, 'prometheus', {}, { sliceMs: 0 });
+    expect(ranDuringRender).toBe(false);
+  });
+
+  it('keeps each histogram series consistent while observations land between slices', async () => {
+    const registry = large(0, 2_000);
+    const histogram = registry.getSingleMetric('request_seconds') as Histogram<string>;
+    let stop = false;
+    const writer = (function observe() {
+      if (stop) return;
+      for (let i = 0; i < 2_000; i += 7) histogram.observe({ route: `/r${i}` }, 0.5);
+      setImmediate(observe);
+    })();
+    void writer;
+    const text = await renderRegistry(registry, 'prometheus', {}, { sliceMs: 0.5 });
+    stop = true;
+    const samples = new Map(sampleLines(text).map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+    for (let i = 0; i < 2_000; i++) {
+      const inf = samples.get(`request_seconds_bucket{le="+Inf",route="/r${i}"}`);
+      expect(inf).toBe(samples.get(`request_seconds_count{route="/r${i}"}`));
+      expect(samples.get(`request_seconds_bucket{le="10",route="/r${i}"}`)).toBeLessThanOrEqual(inf!);
+    }
+  });
+
+  it("writes a prom-client histogram's exemplars in OpenMetrics, on the bucket they fell in", async () => {
+    // prom-client only accepts exemplars on a Registry created for OpenMetrics (its typings omit the argument).
+    const registry: Registry = new (Registry as unknown as new (type: string) => Registry)(Registry.OPENMETRICS_CONTENT_TYPE);
+    const histogram = new Histogram({ name: 'job_seconds', help: 'Jobs', labelNames: ['queue'], buckets: [0.1, 1], enableExemplars: true, registers: [registry] } as never) as Histogram<string>;
+    const observe = histogram.observe.bind(histogram) as unknown as (data: object) => void;
+    observe({ labels: { queue: 'a' }, value: 0.5, exemplarLabels: { trace_id: 't1' } });
+    observe({ labels: { queue: 'a' }, value: 5, exemplarLabels: { trace_id: 't2' } });
+    const open = await renderRegistry(registry, 'openmetrics');
+    expect(open).toMatch(/job_seconds_bucket\{queue="a",le="1"\} 1 # \{trace_id="t1"\} 0.5 \d+(\.\d+)?\n/);
+    expect(open).toMatch(/job_seconds_bucket\{queue="a",le="\+Inf"\} 2 # \{trace_id="t2"\} 5 \d+(\.\d+)?\n/);
+    expect(open).toContain('job_seconds_bucket{queue="a",le="0.1"} 0\n');
+  });
+});
+
 describe('negotiateFormat', () => {
   it.each([
     [undefined, 'prometheus'],

@@ -17,6 +17,7 @@ describe('resolveObservabilityOptions', () => {
       },
       timedBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       decorators: [],
+      cluster: false,
     });
     expect(resolved.tracing).toEqual({
       enabled: true,

@@ -1,0 +1,196 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { MetricsService } from '../metrics/metrics.service';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { ObservabilityConfigError } from '../observability-config.error';
+import { ResolvedObservabilityOptions } from '../observability-options.interface';
+import { aggregateSnapshots } from './cluster-aggregation';
+import { ClusterDirectory, isAlive, WorkerSnapshot } from './cluster-directory';
+import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
+import { askPeer, PeerServer } from './cluster-peers';
+
+/** The module's own gauges that are kept per worker (summing 1 = up over workers means nothing). */
+const MODULE_PER_WORKER = ['health_indicator_status'];
+
+/**
+ * `metrics.cluster`: makes `/metrics` answer with the sum over every worker of the deployment. At boot
+ * the worker joins the deployment in the shared directory (or starts a new one when no worker of it is
+ * alive), then listens on its unix socket. A scrape takes this worker's snapshot, asks every peer for
+ * a fresh one, adds the kept counts of dead workers and merges them (see `aggregateSnapshots`).
+ * Nothing runs per request: the hot path is the same with or without it.
+ */
+@Injectable()
+export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ObservabilityModule');
+  private readonly options: ResolvedClusterMetricsOptions | false;
+  private readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private directory: ClusterDirectory | null = null;
+  private server: PeerServer | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private perWorker: ReadonlySet<string> = new Set();
+  private seq = 0;
+  /** The snapshot queued behind the running one; callers that arrive meanwhile share it. */
+  private queued: Promise<{ snapshot: WorkerSnapshot; json: string }> | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private missingSince: number | null = null;
+  private writeFailureLogged = false;
+
+  constructor(
+    @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
+    private readonly metrics: MetricsService,
+  ) {
+    this.options = options.metrics.enabled ? options.metrics.cluster : false;
+  }
+
+  /** Whether `metrics.cluster` is on. */
+  get enabled(): boolean {
+    return this.options !== false;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const options = this.options;
+    if (options === false) return;
+    const directory = new ClusterDirectory(options.directory);
+    await directory.ensureWritable();
+    this.perWorker = new Set([...this.metrics.processMetricNames, ...MODULE_PER_WORKER, ...options.perWorker]);
+    this.server = new PeerServer(directory.socketPath(this.id), async () => (await this.snapshot()).json);
+    await directory.withBootLock(async () => {
+      await this.join(directory, options);
+      this.directory = directory;
+      await this.snapshot();
+      await this.server!.listen();
+    });
+    this.metrics.useSource(this);
+    this.timer = setInterval(() => {
+      this.snapshot().catch((error) => this.logWriteFailure(error));
+      void this.checkWorkers();
+    }, options.snapshotIntervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const directory = this.directory;
+    if (!directory) return;
+    this.metrics.useSource(null);
+    await this.server?.close();
+    // The last counts, kept in the sum once this worker is gone.
+    await this.snapshot().catch((error) => this.logWriteFailure(error));
+    this.directory = null;
+    await directory.retire(this.id).catch(() => undefined);
+  }
+
+  /** The merged Registry of every worker: the `MetricsSource` of `MetricsService.render()`. */
+  async collect(): Promise<Registry> {
+    const directory = this.directory!;
+    const options = this.options as ResolvedClusterMetricsOptions;
+    const [own, listing] = await Promise.all([this.snapshot(), directory.list()]);
+    const live: WorkerSnapshot[] = [own.snapshot];
+    const dead = new Map<string, WorkerSnapshot>();
+    await Promise.all(
+      listing.workers
+        .filter((id) => id !== this.id)
+        .map(async (id) => {
+          const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs);
+          if (answer.ok) return void live.push(answer.snapshot);
+          if (answer.reason === 'gone' && !isAlive(pidOf(id))) {
+            // It died: its last snapshot (written before any scrape saw its counts) is kept.
+            await directory.retire(id);
+          } else {
+            // Alive but slow, booting or closing: its file has everything a scrape reported of it.
+            const file = await directory.readSnapshot(id);
+            if (file) return void live.push(file);
+          }
+          const kept = await directory.readDead(id);
+          if (kept) dead.set(id, kept);
+        }),
+    );
+    await Promise.all(
+      listing.dead
+        .filter((id) => !dead.has(id))
+        .map(async (id) => {
+          const kept = await directory.readDead(id);
+          if (kept) dead.set(id, kept);
+        }),
+    );
+    return aggregateSnapshots(live, [...dead.values()], this.perWorker);
+  }
+
+  /**
+   * The `workers` readiness check: down when fewer than `expectedWorkers` workers have been alive for
+   * longer than `missingWorkersGraceMs`.
+   */
+  async checkWorkers(): Promise<{ status: 'up' | 'down'; details: Record<string, unknown> }> {
+    const options = this.options as ResolvedClusterMetricsOptions;
+    const directory = this.directory;
+    if (!directory || options.expectedWorkers === 0) return { status: 'up', details: {} };
+    const { workers } = await directory.list();
+    const alive = workers.filter((id) => isAlive(pidOf(id))).length;
+    const details = { alive, expected: options.expectedWorkers };
+    if (alive >= options.expectedWorkers) {
+      this.missingSince = null;
+      return { status: 'up', details };
+    }
+    this.missingSince ??= Date.now();
+    const missingMs = Date.now() - this.missingSince;
+    if (missingMs < options.missingWorkersGraceMs) return { status: 'up', details: { ...details, missingMs } };
+    return {
+      status: 'down',
+      details: { ...details, missingMs, message: `${options.expectedWorkers - alive} of ${options.expectedWorkers} workers missing for ${missingMs} ms` },
+    };
+  }
+
+  /** Joins the deployment in the directory, or starts a new one when none of its workers is alive. */
+  private async join(directory: ClusterDirectory, options: ResolvedClusterMetricsOptions): Promise<void> {
+    const marker = await directory.readMarker();
+    const { workers } = await directory.list();
+    const alive = workers.filter((id) => isAlive(pidOf(id)));
+    if (alive.length === 0 || marker === null) {
+      await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() });
+      return;
+    }
+    const pids = [...new Set(alive.map(pidOf))].join(', ');
+    if (marker.app !== options.app) {
+      throw new ObservabilityConfigError(
+        `metrics.cluster: the shared directory "${options.directory}" is in use by another app, "${marker.app}" (workers ${pids}); this app is "${options.app}". ` +
+          `Give each app its own "metrics.cluster.directory", or the same "metrics.cluster.app" if they really are one app.`,
+      );
+    }
+    if (marker.primaryPid !== process.ppid) {
+      throw new ObservabilityConfigError(
+        `metrics.cluster: the shared directory "${options.directory}" is in use by workers of another primary process (pid ${marker.primaryPid}; workers ${pids}); ` +
+          `this worker's primary is ${process.ppid}. Two running copies of "${options.app}" need a "metrics.cluster.directory" each.`,
+      );
+    }
+  }
+
+  /** Takes this worker's snapshot and writes it to its file, one at a time, so the file only moves forward. */
+  private snapshot(): Promise<{ snapshot: WorkerSnapshot; json: string }> {
+    if (this.queued) return this.queued;
+    const take = async () => {
+      this.queued = null;
+      const metrics = await this.metrics.registry.getMetricsAsJSON();
+      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), metrics };
+      const json = JSON.stringify(snapshot);
+      // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
+      await this.directory?.writeSnapshot(this.id, json, snapshot.seq);
+      return { snapshot, json };
+    };
+    const next = this.chain.then(take, take);
+    this.queued = next;
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private logWriteFailure(error: unknown): void {
+    if (this.writeFailureLogged) return;
+    this.writeFailureLogged = true;
+    this.logger.error(`metrics.cluster: writing this worker's snapshot failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+function pidOf(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}

@@ -1,0 +1,157 @@
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { down, HealthIndicatorDefinition, ObservabilityModule, ObservabilityModuleOptions, up } from '../../lib';
+import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
+
+/** Log lines the module wrote, by level. */
+interface CapturedLog {
+  warn: string[];
+  log: string[];
+}
+
+const SECRET_URL = 'postgres://orders_admin:S3cr3t-P4ss@db.internal:5432/orders';
+
+describe.each(PLATFORMS)('health probes under faulty indicators on %s', (platform) => {
+  let app: INestApplication | undefined;
+  let logs: CapturedLog;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  const start = async (indicators: HealthIndicatorDefinition[], health: ObservabilityModuleOptions['health'] = {}) => {
+    logs = { warn: [], log: [] };
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false }, health: { ...health, indicators } })] }, (a) =>
+      a.useLogger({ log: (m: string) => logs.log.push(m), warn: (m: string) => logs.warn.push(m), error: (m: string) => logs.warn.push(m), debug() {}, verbose() {} }),
+    );
+  };
+  const ready = () => request(app!.getHttpServer()).get('/health/ready');
+  const healthy: HealthIndicatorDefinition = { name: 'healthy', check: () => up({ latencyMs: 2 }) };
+
+  it('writes circular and BigInt details safely, says so in the body and once in the log, keeps the others (200, not 500)', async () => {
+    const pool: Record<string, unknown> = { size: 3 };
+    pool.self = pool;
+    await start([healthy, { name: 'pool', check: () => up({ pool, rows: 12345678901234567890n }) }]);
+    for (let i = 0; i < 3; i++) {
+      const res = await ready().expect(200);
+      expect(res.body.details.pool).toEqual({
+        status: 'up',
+        pool: { size: 3, self: '[unserializable: circular reference]' },
+        rows: '[unserializable: BigInt 12345678901234567890]',
+      });
+      expect(res.body.details.healthy).toEqual({ status: 'up', latencyMs: 2 });
+    }
+    const said = logs.warn.filter((m) => m.includes('"pool"') && m.includes('JSON cannot write'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain('pool.self: circular reference');
+    expect(said[0]).toContain('rows: BigInt 12345678901234567890');
+  });
+
+  it('keeps a down() with unserializable details as down (503, not 500) with the other results', async () => {
+    const error: Record<string, unknown> = { code: 'ECONNRESET' };
+    error.cause = { parent: error };
+    await start([healthy, { name: 'queue', check: () => down({ message: 'broker gone', error, backlog: 10n }) }]);
+    const res = await ready().expect(503);
+    expect(res.body.error.queue).toEqual({
+      status: 'down',
+      message: 'broker gone',
+      error: { code: 'ECONNRESET', cause: { parent: '[unserializable: circular reference]' } },
+      backlog: '[unserializable: BigInt 10]',
+    });
+    expect(res.body.info.healthy).toEqual({ status: 'up', latencyMs: 2 });
+  });
+
+  it('reports a result whose status getter throws as down, naming the error, and keeps the others', async () => {
+    await start([
+      healthy,
+      {
+        name: 'weird',
+        check: () => ({
+          get status(): string {
+            throw new Error('status is not ready');
+          },
+        }),
+      },
+      { name: 'getter', check: () => up({ get lag(): number { throw new Error('lag unknown'); }, ok: true }) },
+    ]);
+    const res = await ready().expect(503);
+    expect(res.body.error.weird).toEqual({ status: 'down', message: "the check's result could not be read: status is not ready" });
+    expect(res.body.info.getter).toEqual({ status: 'up', lag: '[unserializable: reading it threw "lag unknown"]', ok: true });
+    expect(res.body.info.healthy.status).toBe('up');
+  });
+
+  it.each([
+    ['a number', 42, 'the number 42'],
+    ['a string', 'garbage', 'the string "garbage"'],
+    ['an array', [1, 2, 3], 'an array of 3 items'],
+    ['null', null, 'null'],
+    ['a plain object', { latencyMs: 3 }, 'an object with keys latencyMs'],
+    ['a Terminus result with another status', { db: { status: 'unknown' } }, 'status the string "unknown"'],
+  ])('reports %s as down, naming what it got', async (_what, value, named) => {
+    await start([healthy, { name: 'odd', check: () => value }]);
+    const res = await ready().expect(503);
+    expect(res.body.error.odd.status).toBe('down');
+    expect(res.body.error.odd.message).toContain(named);
+  });
+
+  it('counts up(), true, undefined and a Terminus up result as up; down(), false and a Terminus down result as down', async () => {
+    await start([
+      { name: 'a', check: () => up() },
+      { name: 'b', check: () => true },
+      { name: 'c', check: () => undefined },
+      { name: 'd', check: async () => ({ d: { status: 'up', version: '16' } }) },
+      { name: 'e', check: () => down('no') },
+      { name: 'f', check: () => false },
+      { name: 'g', check: () => ({ g: { status: 'down', message: 'lagging' } }) },
+    ]);
+    const res = await ready().expect(503);
+    expect(Object.keys(res.body.info).sort()).toEqual(['a', 'b', 'c', 'd', 'shutdown']);
+    expect(res.body.info.d).toEqual({ status: 'up', version: '16' });
+    expect(res.body.error).toEqual({
+      e: { status: 'down', message: 'no' },
+      f: { status: 'down', message: 'the check returned false' },
+      g: { status: 'down', message: 'lagging' },
+    });
+  });
+
+  it('never starts another check while an abandoned one (it ignores its AbortSignal) still runs, and counts them', async () => {
+    let started = 0;
+    let release: () => void = () => undefined;
+    await start([healthy, { name: 'stuck', timeoutMs: 50, check: () => (started++, new Promise<void>((resolve) => (release = resolve))) }]);
+    const first = await ready().expect(503);
+    expect(first.body.error.stuck.message).toBe('timed out after 50 ms');
+    for (let i = 0; i < 5; i++) {
+      const res = await ready().expect(503);
+      expect(res.body.error.stuck.message).toMatch(/^previous check still running \(timed out [\d.]+ s ago and ignores its AbortSignal\); not starting another$/);
+      expect(res.body.info.healthy.status).toBe('up');
+    }
+    expect(started).toBe(1);
+    let metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
+    expect(sampleValue(metrics, 'health_checks_abandoned', { indicator: 'stuck' })).toBe(1);
+    expect(sampleValue(metrics, 'health_checks_abandoned_total', { indicator: 'stuck' })).toBe(1);
+    // Once it settles, the next probe runs a fresh check.
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
+    expect(sampleValue(metrics, 'health_checks_abandoned', { indicator: 'stuck' })).toBe(0);
+    await ready();
+    expect(started).toBe(2);
+  });
+
+  it('redacts credentials from the readiness body and the log by default; status codes unchanged', async () => {
+    await start([
+      healthy,
+      { name: 'orders-db', check: () => Promise.reject(new Error(`connect ECONNREFUSED ${SECRET_URL}`)) },
+      { name: 'cache', check: () => up({ url: 'redis://:hunter2@cache:6379', password: 'hunter2', dsn: 'Server=db;User Id=sa;Password=Pa55;' }) },
+    ]);
+    const res = await ready().expect(503);
+    expect(res.text).not.toContain('S3cr3t-P4ss');
+    expect(res.text).not.toContain('hunter2');
+    expect(res.text).not.toContain('Pa55');
+    expect(res.body.error['orders-db']).toEqual({ status: 'down', message: 'connect ECONNREFUSED postgres://orders_admin:***@db.internal:5432/orders' });
+    expect(res.body.info.cache).toEqual({ status: 'up', url: 'redis://:***@cache:6379', password: '***', dsn: 'Server=db;User Id=sa;Password=***;' });
+    const said = logs.warn.filter((m) => m.includes('"orders-db"'));
+    expect(said).toEqual(['Health indicator "orders-db" (readiness) is down: connect ECONNREFUSED postgres://orders_admin:***@db.internal:5432/orders']);
+    expect(JSON.stringify(logs)).not.toContain('S3cr3t-P4ss');
+  });
+});
