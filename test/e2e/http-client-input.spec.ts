@@ -6,11 +6,15 @@ import request from 'supertest';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 
+/** The slow handler tells the test it runs, then waits until the test lets it finish. */
+const slow = { started: () => {}, release: Promise.resolve() };
+
 @Controller('slow')
 class SlowController {
   @Get()
   async slow(): Promise<string> {
-    await new Promise((r) => setTimeout(r, 300));
+    slow.started();
+    await slow.release;
     return 'done';
   }
 }
@@ -39,18 +43,24 @@ describe.each(PLATFORMS)('what the client controls, on %s', (platform) => {
   it('records a request the client aborted as 499 in the HTTP metrics and on its span, not as a 200 success', async () => {
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
-    await new Promise<void>((resolve) => {
+    let release = () => {};
+    slow.release = new Promise<void>((r) => (release = r));
+    const started = new Promise<void>((r) => (slow.started = r));
+    const clientGone = new Promise<void>((resolve) => {
       const req = httpRequest({ host: '127.0.0.1', port, path: '/slow' });
       req.on('error', () => resolve());
+      req.on('close', () => resolve());
       req.end();
-      setTimeout(() => req.destroy(), 50);
+      void started.then(() => req.destroy());
     });
+    await clientGone;
     const [span] = await spans.waitFor(1);
     expect(span.kind).toBe(SpanKind.SERVER);
     expect(span.attributes['http.response.status_code']).toBe(499);
     expect(span.status.code).not.toBe(2);
     // The handler finishes later; nothing more is recorded for the request.
-    await new Promise((r) => setTimeout(r, 350));
+    release();
+    await new Promise((r) => setTimeout(r, 50));
     const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
     expect(sampleValue(text, 'http_server_request_duration_seconds_count', { http_route: '/slow', http_response_status_code: '499' })).toBe(1);
     expect(sampleValue(text, 'http_server_request_duration_seconds_count', { http_route: '/slow', http_response_status_code: '200' })).toBeUndefined();
