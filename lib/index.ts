@@ -20,6 +20,11 @@ export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';
 export { ObservabilityMetricsController } from './metrics/metrics.controller';
+export { MetricsEndpoint } from './metrics/metrics-endpoint.service';
+export type { EndpointResponse, RequestHeaders } from './metrics/metrics-endpoint.service';
+export type { MetricsAuthOptions } from './observability-options.interface';
+export { ManagementServer } from './management/management.server';
+export type { ManagementOptions, ResolvedManagementOptions } from './observability-options.interface';
 export { Counted } from './metrics/counted.decorator';
 export type { CountedOptions } from './metrics/counted.decorator';
 export { Timed } from './metrics/timed.decorator';
@@ -33,6 +38,9 @@ export {
   makeSummaryProvider,
 } from './metrics/metric.providers';
 export { renderRegistry, negotiateFormat, CONTENT_TYPES } from './metrics/metrics.renderer';
+export { ObservabilityMetricReader, OBSERVABILITY_METRIC_READER } from './metrics/otel/observability-metric.reader';
+export type { ObservabilityMetricReaderOptions } from './metrics/otel/observability-metric.reader';
+export type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
 export type { ExpositionFormat } from './metrics/metrics.renderer';
 export { OBSERVABILITY_TRACER } from './observability.constants';
 export type { TracingOptions, ResolvedTracingOptions } from './observability-options.interface';

@@ -1,16 +1,20 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
+import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
 
 export type {
   DefaultMetricsOptions,
   HttpMetricsOptions,
+  MetricsAuthOptions,
   MetricsOptions,
   ResolvedHttpMetricsOptions,
+  ResolvedMetricsAuth,
   ResolvedMetricsOptions,
 } from './metrics/metrics-options.interface';
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
+export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
 /**
@@ -37,6 +41,13 @@ export interface ObservabilityModuleOptions {
    * @default {}
    */
   health?: false | HealthOptions;
+  /**
+   * Serves `/metrics` and the probes on a port of their own, outside Nest's pipeline, and no longer on
+   * the app's port. `false` (or leaving it out) keeps them on the app's port.
+   * @default false
+   * @example { port: 9464 }
+   */
+  management?: false | ManagementOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -44,4 +55,5 @@ export interface ResolvedObservabilityOptions {
   metrics: ResolvedMetricsOptions;
   tracing: ResolvedTracingOptions;
   health: ResolvedHealthOptions;
+  management: ResolvedManagementOptions;
 }

@@ -1,6 +1,8 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
+import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
+import { isObservabilityMetricReader } from './metrics/otel/observability-metric.reader';
 import {
   DefaultMetricsOptions,
   HttpMetricsOptions,
@@ -14,11 +16,16 @@ import {
   HealthOptions,
   HealthProbe,
   ResolvedHealthOptions,
+  ManagementOptions,
+  MetricsAuthOptions,
+  ResolvedManagementOptions,
+  ResolvedMetricsAuth,
 } from './observability-options.interface';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry'];
+const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -33,10 +40,54 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
-  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health };
+  const management = resolveManagement(raw.management);
+  if (management.enabled && !metrics.enabled && !health.enabled) {
+    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but both "metrics" and "health" are false.');
+  }
+  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management };
+}
+
+function resolveManagement(input: ManagementOptions | false | undefined): ResolvedManagementOptions {
+  if (input === undefined || input === false) return { enabled: false, port: 0, host: undefined };
+  if (!isPlainObject(input)) throw ObservabilityConfigError.invalidOption('management', 'an object like { port: 9464 }, or false', input);
+  checkKeys('management', input, ['port', 'host']);
+  if (!Number.isInteger(input.port) || input.port < 0 || input.port > 65535) {
+    throw ObservabilityConfigError.invalidOption('management.port', 'a whole number from 0 to 65535 (0 picks a free port)', input.port);
+  }
+  if (input.host !== undefined && (typeof input.host !== 'string' || input.host === '')) {
+    throw ObservabilityConfigError.invalidOption('management.host', 'a non-empty host name or IP address', input.host);
+  }
+  return { enabled: true, port: input.port, host: input.host };
+}
+
+// The messages never echo a credential: boot errors end up in logs.
+function resolveMetricsAuth(input: MetricsAuthOptions | undefined): ResolvedMetricsAuth | null {
+  if (input === undefined) return null;
+  const expected = 'an object { bearerToken } or { username, password }';
+  if (!isPlainObject(input)) throw new ObservabilityConfigError(`Invalid option "metrics.auth": expected ${expected}.`);
+  const a = input as Record<string, unknown>;
+  if ('bearerToken' in a) {
+    checkKeys('metrics.auth', a, ['bearerToken']);
+    // Visible ASCII, no spaces: what an Authorization header can carry unchanged.
+    if (typeof a.bearerToken !== 'string' || !/^[\x21-\x7e]+$/.test(a.bearerToken)) {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.bearerToken": expected a non-empty string of visible ASCII characters without spaces.');
+    }
+    return { scheme: 'bearer', bearerToken: a.bearerToken };
+  }
+  if ('username' in a || 'password' in a) {
+    checkKeys('metrics.auth', a, ['username', 'password']);
+    if (typeof a.username !== 'string' || a.username === '' || a.username.includes(':')) {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.username": expected a non-empty string without ":" (HTTP Basic authentication).');
+    }
+    if (typeof a.password !== 'string' || a.password === '') {
+      throw new ObservabilityConfigError('Invalid option "metrics.auth.password": expected a non-empty string.');
+    }
+    return { scheme: 'basic', username: a.username, password: a.password };
+  }
+  throw new ObservabilityConfigError(`Invalid option "metrics.auth": expected ${expected}.`);
 }
 
 const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs'];
@@ -151,6 +202,8 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       http: false,
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
+      openTelemetry: resolveOpenTelemetryMetrics(false),
+      auth: null,
       cluster: false,
     };
   }
@@ -186,7 +239,28 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     http: resolveHttp(m.http, trimSlash(path)),
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
+    openTelemetry: resolveOpenTelemetryMetrics(m.openTelemetry),
+    auth: resolveMetricsAuth(m.auth),
     cluster: resolveClusterOptions(m.cluster),
+  };
+}
+
+function resolveOpenTelemetryMetrics(input: boolean | OpenTelemetryMetricsOptions | undefined): ResolvedOpenTelemetryMetricsOptions {
+  const o = input === undefined || input === true || input === false ? {} : input;
+  if (!isPlainObject(o)) throw ObservabilityConfigError.invalidOption('metrics.openTelemetry', 'a boolean or an object', o);
+  checkKeys('metrics.openTelemetry', o, OPEN_TELEMETRY_KEYS);
+  if (o.reader !== undefined && !isObservabilityMetricReader(o.reader)) {
+    throw ObservabilityConfigError.invalidOption('metrics.openTelemetry.reader', 'an ObservabilityMetricReader', o.reader);
+  }
+  for (const key of ['globalProvider', 'scopeLabels', 'targetInfo'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`metrics.openTelemetry.${key}`, 'a boolean', o[key]);
+  }
+  return {
+    enabled: input !== false,
+    reader: o.reader ?? null,
+    globalProvider: o.globalProvider ?? true,
+    scopeLabels: o.scopeLabels ?? true,
+    targetInfo: o.targetInfo ?? true,
   };
 }
 

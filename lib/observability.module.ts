@@ -13,6 +13,8 @@ import {
   ObservabilityMetricsController,
 } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { MetricsEndpoint } from './metrics/metrics-endpoint.service';
+import { ManagementServer } from './management/management.server';
 import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from './observability.constants';
 import { HandlerTracingInstaller } from './tracing/handler-tracing.installer';
 import { HandlerTracingInstrumenter } from './tracing/handler-tracing.instrumenter';
@@ -34,6 +36,7 @@ import {
 } from './observability.module-definition';
 import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './observability-options.interface';
 import { resolveObservabilityOptions } from './observability-options.resolver';
+import { observabilityPackageVersion } from './package-version.util';
 
 /**
  * Production observability for a Nest service from one import: Prometheus metrics
@@ -59,7 +62,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     const indicatorClasses = options.health ? (options.health.indicators ?? []).filter((i): i is Type<unknown> => typeof i === 'function') : [];
     const interceptor = options.tracing !== false && options.tracing?.interceptor === true;
-    return this.assemble(super.forRoot(options), options.metrics !== false, options.health !== false, indicatorClasses, interceptor);
+    // With a management port the endpoints are not on the app's port at all: the router answers 404.
+    const onAppPort = !options.management;
+    return this.assemble(super.forRoot(options), onAppPort && options.metrics !== false, onAppPort && options.health !== false, indicatorClasses, interceptor);
   }
 
   /** Registers the module with options from a factory, a class or an existing provider. */
@@ -95,6 +100,8 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         },
       },
       MetricsService,
+      MetricsEndpoint,
+      ManagementServer,
       ClusterMetricsService,
       { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
       {
@@ -102,7 +109,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         inject: [OBSERVABILITY_RESOLVED_OPTIONS],
         // The global provider is the API's proxy: it reaches an SDK registered later, at call time.
         useFactory: (options: ResolvedObservabilityOptions): Tracer =>
-          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName),
+          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName, observabilityPackageVersion()),
       },
       MethodMetricsInstrumenter,
       TracedInstrumenter,
@@ -152,7 +159,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

@@ -20,7 +20,8 @@ export class ObservabilityHealthController {
 
   /** Answers one probe. */
   protected async respond(probe: HealthProbe, response: unknown): Promise<void> {
-    if (!this.options.health.enabled) throw new NotFoundException();
+    // With a management port, the probes are served there only (forRootAsync still registers this controller).
+    if (!this.options.health.enabled || this.options.management.enabled) throw new NotFoundException();
     const report = await this.probes.run(probe);
     this.adapterHost.httpAdapter.reply(response, report.body, report.httpStatus);
   }

@@ -60,6 +60,62 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Options of the OpenTelemetry-API metrics rendered on `/metrics` beside the prom-client Registry
+ * (instruments from `metrics.getMeter(...)`, nestjs-otel's `MetricService`, OpenTelemetry instrumentations).
+ *
+ * @example
+ * { reader: new ObservabilityMetricReader(), scopeLabels: false }
+ */
+export interface OpenTelemetryMetricsOptions {
+  /**
+   * A reader of yours, given to the `MeterProvider` you built. Not needed with `startObservabilitySdk()` or the
+   * `register` preload, whose reader is found on the global `MeterProvider`.
+   * @default undefined
+   */
+  reader?: import('./otel/observability-metric.reader').ObservabilityMetricReader;
+  /**
+   * Whether to render the reader attached to the global `MeterProvider` (see `ObservabilityMetricReader.attachTo()`).
+   * @default true
+   */
+  globalProvider?: boolean;
+  /**
+   * Whether each series carries `otel_scope_name` and `otel_scope_version` labels.
+   * @default true
+   */
+  scopeLabels?: boolean;
+  /**
+   * Whether the resource attributes are rendered as the `target_info` metric.
+   * @default true
+   */
+  targetInfo?: boolean;
+}
+
+/** OpenTelemetry-API metrics options after defaults were applied. */
+export interface ResolvedOpenTelemetryMetricsOptions {
+  enabled: boolean;
+  reader: import('./otel/observability-metric.reader').ObservabilityMetricReader | null;
+  globalProvider: boolean;
+  scopeLabels: boolean;
+  targetInfo: boolean;
+}
+
+/**
+ * Credentials Prometheus must send to read `/metrics`: a bearer token (scrape_config `authorization`)
+ * or a user name and password (scrape_config `basic_auth`). Compared in constant time. The health
+ * probes never require them (the kubelet sends no credentials).
+ *
+ * @example
+ * { bearerToken: process.env.METRICS_TOKEN! }
+ *
+ * @example
+ * { username: 'prometheus', password: process.env.METRICS_PASSWORD! }
+ */
+export type MetricsAuthOptions = { bearerToken: string } | { username: string; password: string };
+
+/** `metrics.auth` after validation. */
+export type ResolvedMetricsAuth = { scheme: 'bearer'; bearerToken: string } | { scheme: 'basic'; username: string; password: string };
+
+/**
  * Options of the metrics part.
  *
  * @example
@@ -101,6 +157,19 @@ export interface MetricsOptions {
    */
   decorators?: ClassDecorator[];
   /**
+   * OpenTelemetry-API metrics on the same `/metrics`, serialized by `@opentelemetry/exporter-prometheus`.
+   * `false` leaves them out.
+   * @default {}
+   */
+  openTelemetry?: boolean | OpenTelemetryMetricsOptions;
+  /**
+   * Credentials required to read `/metrics`, on the app's port and on the management port; a request
+   * without them, or with wrong ones, gets 401 with a `WWW-Authenticate` challenge.
+   * @default undefined (no authentication)
+   * @example { bearerToken: process.env.METRICS_TOKEN! }
+   */
+  auth?: MetricsAuthOptions;
+  /**
    * One `/metrics` for all the workers of a pm2 cluster or a `node:cluster` app: every scrape answers
    * with the sum over the workers, whichever worker receives it. `true` takes every default. See
    * docs/workers-and-management.md, "Running several workers (pm2, node:cluster)".
@@ -128,6 +197,8 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  openTelemetry: ResolvedOpenTelemetryMetricsOptions;
+  auth: ResolvedMetricsAuth | null;
   /** `false` unless `metrics.cluster` is set. */
   cluster: false | ResolvedClusterMetricsOptions;
 }

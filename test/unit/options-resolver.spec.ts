@@ -17,6 +17,8 @@ describe('resolveObservabilityOptions', () => {
       },
       timedBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       decorators: [],
+      openTelemetry: { enabled: true, reader: null, globalProvider: true, scopeLabels: true, targetInfo: true },
+      auth: null,
       cluster: false,
     });
     expect(resolved.tracing).toEqual({
@@ -61,7 +63,7 @@ describe('resolveObservabilityOptions', () => {
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
     [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars, routeHandlers, rpc, interceptor'],
-    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health.'],
+    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health, management.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
   ])('rejects %j with a message that names the option', (options, message) => {
     expect(() => resolveObservabilityOptions(options as any)).toThrow(ObservabilityConfigError);
