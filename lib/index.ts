@@ -1,4 +1,5 @@
 export { ObservabilityModule } from './observability.module';
+export type { ObservabilityAsyncOptions } from './observability.module';
 export { OBSERVABILITY_MODULE_OPTIONS } from './observability.module-definition';
 export {
   OBSERVABILITY_REGISTRY,
