@@ -8,6 +8,8 @@ import { OrdersModule } from './orders/orders.module';
     ObservabilityModule.forRoot({
       metrics: {
         defaultLabels: { service: 'orders-sample', version: process.env.npm_package_version ?? '0.0.0' },
+        // With METRICS_TOKEN set, /metrics answers 401 unless Prometheus sends "Authorization: Bearer <token>".
+        ...(process.env.METRICS_TOKEN ? { auth: { bearerToken: process.env.METRICS_TOKEN } } : {}),
       },
       health: {
         // Kubernetes: keep terminationGracePeriodSeconds above this plus the longest request.

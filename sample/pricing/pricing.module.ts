@@ -9,6 +9,8 @@ import { PricingService } from './pricing.service';
     ObservabilityModule.forRoot({
       metrics: {
         defaultLabels: { service: 'pricing-sample', version: process.env.npm_package_version ?? '0.0.0' },
+        // The same scrape token as the orders service (the environment is inherited).
+        ...(process.env.METRICS_TOKEN ? { auth: { bearerToken: process.env.METRICS_TOKEN } } : {}),
       },
       health: { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000) },
     }),
