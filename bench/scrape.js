@@ -1,0 +1,228 @@
+'use strict';
+/**
+ * Scrapes that do not stall requests (issue 12 §4). Two parts, one table each:
+ *
+ * 1. In process, on the module's MetricsService with about 10,000 and 50,000 extra sample lines:
+ *    the longest event-loop stall during one render (the largest gap between two turns of a
+ *    setImmediate chain that runs meanwhile) and the render's wall time, for the module's sliced
+ *    render, the same render in one go (sliceMs 0), and prom-client's `registry.metrics()`; and
+ *    ten concurrent renders (the module shares one).
+ * 2. Over HTTP, Express and Fastify: `wrk -t1 -c50` on /hello (server pinned to core 0, wrk to
+ *    core 1) alone, then while a scraper fetches /metrics back to back, then while it fetches
+ *    /naive-metrics (the same Registry through `await registry.metrics()` in a controller).
+ *
+ *   npm run bench:scrape [-- --quick] [-- --seconds 5]
+ *
+ * Needs wrk and taskset. Prints markdown tables; every child process is bounded and stopped.
+ */
+const { spawn, execFile, execFileSync } = require('node:child_process');
+const http = require('node:http');
+const path = require('node:path');
+require('reflect-metadata');
+const { Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { ObservabilityModule, MetricsService, renderRegistry } = require('../dist');
+const { populate } = require('./lib/series');
+const { median } = require('./lib/stats');
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const secondsIndex = args.indexOf('--seconds');
+const SECONDS = secondsIndex >= 0 ? Number(args[secondsIndex + 1]) : quick ? 2 : 5;
+const SIZES = [10_000, 50_000];
+const ROUNDS = quick ? 3 : 7;
+const children = new Set();
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: stalls and render time, in process
+// ---------------------------------------------------------------------------------------------
+
+/** Runs `fn` while a setImmediate chain measures the longest time the event loop was held. */
+async function measureStall(fn) {
+  let last = performance.now();
+  let longest = 0;
+  let running = true;
+  const turn = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const start = performance.now();
+  await fn();
+  const wall = performance.now() - start;
+  running = false;
+  // The last stretch of work before fn() resolved counts too.
+  longest = Math.max(longest, performance.now() - last);
+  return { wall, longest };
+}
+
+async function inProcess() {
+  const rows = [];
+  for (const lines of SIZES) {
+    class BenchModule {}
+    Reflect.decorate([Module({ imports: [ObservabilityModule.forRoot({ tracing: false, health: false, metrics: { defaultMetrics: false } })] })], BenchModule);
+    const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+    const metrics = app.get(MetricsService);
+    populate(metrics, lines);
+    const variants = [
+      { label: 'module: sliced render (default, 4 ms slices)', run: () => metrics.render('prometheus') },
+      { label: 'module: same render in one go (sliceMs 0)', run: () => renderRegistry(metrics.registry, 'prometheus', {}, { sliceMs: 0 }) },
+      { label: "prom-client's registry.metrics()", run: () => metrics.registry.metrics() },
+    ];
+    for (const v of variants) {
+      const walls = [];
+      const stalls = [];
+      for (let r = 0; r < ROUNDS + 1; r++) {
+        global.gc?.();
+        const { wall, longest } = await measureStall(v.run);
+        if (r === 0) continue; // warm-up
+        walls.push(wall);
+        stalls.push(longest);
+      }
+      const concurrent = await measureStall(() => Promise.all(Array.from({ length: 10 }, v.run)));
+      rows.push({ lines, label: v.label, wall: median(walls), stall: median(stalls), worstStall: Math.max(...stalls), ten: concurrent.wall });
+    }
+    await app.close();
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: request latency during back-to-back scrapes, over HTTP
+// ---------------------------------------------------------------------------------------------
+
+function startServer(adapter, lines) {
+  const child = spawn('taskset', ['-c', '0', process.execPath, path.join(__dirname, 'scrape-server.js')], {
+    env: { ...process.env, BENCH_ADAPTER: adapter, BENCH_SERIES: String(lines) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('scrape-server did not start within 30 s')), 30_000);
+    child.once('message', (m) => (clearTimeout(timer), resolve(m)));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`scrape-server exited (${code})`))));
+  });
+  return {
+    ready,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.send('exit');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await new Promise((resolve) => child.once('exit', resolve));
+      clearTimeout(timer);
+    },
+  };
+}
+
+function runWrk(port, seconds) {
+  const wrkArgs = ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/hello`];
+  return new Promise((resolve, reject) => {
+    const child = execFile('taskset', wrkArgs, { timeout: (seconds + 20) * 1000, killSignal: 'SIGKILL' }, (error, stdout) => {
+      children.delete(child);
+      if (error) return reject(new Error(`wrk failed: ${error.message}`));
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+      const pct = (p) => {
+        const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
+        return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+      };
+      resolve({ rps, p50: pct(50), p99: pct(99) });
+    });
+    children.add(child);
+  });
+}
+
+/** Fetches `path` back to back until stopped; resolves with the number of scrapes and their median time. */
+function scrapeLoop(port, urlPath) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let running = true;
+  const times = [];
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const start = performance.now();
+      http
+        .get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            times.push(performance.now() - start);
+            resolve(res.statusCode);
+          });
+        })
+        .on('error', reject);
+    });
+  const done = (async () => {
+    while (running) {
+      const status = await once();
+      if (status !== 200) throw new Error(`${urlPath} answered ${status}`);
+    }
+    agent.destroy();
+    return { scrapes: times.length, medianMs: times.length ? median(times) : NaN };
+  })();
+  return { stop: () => ((running = false), done) };
+}
+
+async function overHttp() {
+  // The scraper (this process) runs on wrk's core, not on the server's.
+  try {
+    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  } catch {}
+  const rows = [];
+  for (const adapter of ['express', 'fastify']) {
+    for (const lines of SIZES) {
+      const server = startServer(adapter, lines);
+      const { port } = await server.ready;
+      try {
+        await runWrk(port, 2); // warm-up
+        const runs = {};
+        for (const scrape of [null, '/metrics', '/naive-metrics']) {
+          const scraper = scrape ? scrapeLoop(port, scrape) : null;
+          const result = await runWrk(port, SECONDS);
+          const scrapes = scraper ? await scraper.stop() : null;
+          runs[scrape ?? 'none'] = { ...result, scrapes };
+        }
+        rows.push({ adapter, lines, runs });
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
+
+async function main() {
+  if (!global.gc) console.error('(run with --expose-gc for steadier render times)');
+  const stalls = await inProcess();
+  console.log('\n### Longest event-loop stall during one render (in process, extra lines beside nothing else)\n');
+  console.log('| lines | renderer | longest stall, median (ms) | worst (ms) | render wall (ms) | 10 concurrent renders (ms) |');
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const r of stalls) console.log(`| ${r.lines} | ${r.label} | ${f(r.stall)} | ${f(r.worstStall)} | ${f(r.wall)} | ${f(r.ten)} |`);
+
+  const latency = await overHttp();
+  console.log(`\n### /hello under wrk -t1 -c50 for ${SECONDS} s, alone and during back-to-back scrapes\n`);
+  console.log('| adapter | lines | scraping | req/s | p50 (ms) | p99 (ms) | p99 × alone | scrapes | scrape median (ms) |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of latency) {
+    const alone = r.runs.none;
+    for (const [what, run] of Object.entries(r.runs)) {
+      const label = what === 'none' ? 'nothing' : what === '/metrics' ? 'module /metrics' : 'naive registry.metrics()';
+      console.log(
+        `| ${r.adapter} | ${r.lines} | ${label} | ${f(run.rps, 0)} | ${f(run.p50)} | ${f(run.p99)} | ${f(run.p99 / alone.p99)} | ${run.scrapes?.scrapes ?? ''} | ${f(run.scrapes?.medianMs, 1)} |`,
+      );
+    }
+  }
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });

@@ -1,0 +1,204 @@
+/**
+ * `metrics.cluster` with real process managers: pm2 in cluster mode (`-i 2`, its own PM2_HOME, killed
+ * afterwards) and a `node:cluster` primary with 3 workers. Under load, each run scrapes 20 times and
+ * checks that the summed HTTP histogram count is exact against the requests sent; it SIGKILLs one worker
+ * mid-run and checks that no counter of the sum ever decreases; the last scrape passes promtool.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parseSamples } from '../fixtures/create-test-app';
+import { OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
+import { freePort, isRunning, NODE, repoTempDir, ROOT } from '../support/sample-process';
+
+const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
+const ROUNDS = 20;
+const REQUESTS_PER_ROUND = 20;
+const KILL_AFTER_ROUND = 9;
+const HTTP_COUNT = 'http_server_request_duration_seconds_count';
+
+/** Children get Node 24 first on PATH and nothing of Jest's NODE_OPTIONS. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  return { ...env, PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`, ...extra };
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await (async () => probe())().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Ids of the workers that have a socket in the shared directory. */
+function liveWorkers(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /^w-.*\.sock$/.test(f));
+}
+
+/** Series of the counter and histogram families (the ones that must never decrease). */
+function monotonicSeries(text: string): Map<string, number> {
+  const types = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(m[1], m[2]);
+  const out = new Map<string, number>();
+  for (const [series, value] of parseSamples(text)) {
+    const name = series.split('{')[0];
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    if (types.get(family) === 'counter' || types.get(family) === 'histogram') out.set(series, value);
+  }
+  return out;
+}
+
+function httpCount(text: string): number {
+  let total = 0;
+  for (const [series, value] of parseSamples(text)) if (series.startsWith(`${HTTP_COUNT}{`) && series.includes('http_route="/work"')) total += value;
+  return total;
+}
+
+/**
+ * 20 rounds of concurrent requests, each followed by a scrape whose summed count must equal the requests
+ * sent; after round 10 one worker is SIGKILLed (its manager starts a new one). Returns the last scrape.
+ */
+async function exercise(port: number, dir: string, workers: number, killOne: () => number): Promise<string> {
+  let sent = 0;
+  let previous = new Map<string, number>();
+  let last = '';
+  let killed = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const answers = await Promise.all(Array.from({ length: REQUESTS_PER_ROUND }, () => get(port, '/work')));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    sent += REQUESTS_PER_ROUND;
+    const scrape = await get(port, '/metrics');
+    expect(scrape.status).toBe(200);
+    last = scrape.body;
+    expect({ round, count: httpCount(last) }).toEqual({ round, count: sent });
+    const current = monotonicSeries(last);
+    const decreased = [...current].filter(([series, value]) => previous.has(series) && value < previous.get(series)!);
+    expect({ round, decreased }).toEqual({ round, decreased: [] });
+    previous = current;
+    if (round === KILL_AFTER_ROUND) {
+      killed = killOne();
+      await until('the killed worker to be gone', () => (isRunning(killed) ? undefined : true), 5000);
+    }
+  }
+  // The manager's replacement joins the deployment (no reset): the sum stays exact once it is up.
+  await until(`${workers} workers again`, () => (liveWorkers(dir).length === workers && !liveWorkers(dir).some((f) => f.startsWith(`w-${killed}-`)) ? true : undefined));
+  await Promise.all(Array.from({ length: REQUESTS_PER_ROUND }, () => get(port, '/work')));
+  sent += REQUESTS_PER_ROUND;
+  last = (await get(port, '/metrics')).body;
+  expect(httpCount(last)).toBe(sent);
+  expect(readdirSync(dir).filter((f) => f.startsWith(`dead-${killed}-`))).toHaveLength(1);
+  // Process metrics are per live worker.
+  expect(new Set([...last.matchAll(/^process_resident_memory_bytes\{[^}]*worker="(\d+)"/gm)].map((m) => m[1])).size).toBe(workers);
+  return last;
+}
+
+function promtool(text: string): void {
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  expect({ status: result.status, output: `${result.stdout}${result.stderr}` }).toEqual({ status: 0, output: '' });
+}
+
+describe('metrics.cluster with real process managers', () => {
+  let build: string;
+  let scratch: string;
+  beforeAll(() => {
+    build = repoTempDir('cluster-workers');
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = spawnSync(NODE, [tsc, '-p', join(ROOT, 'test', 'fixtures', 'cluster', 'tsconfig.json'), '--outDir', build], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`Building the cluster fixture failed:\n${out.stdout}${out.stderr}`);
+  }, 180_000);
+  beforeEach(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'obs-workers-'));
+  });
+  afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(() => rmSync(build, { recursive: true, force: true }));
+
+  it('node:cluster with 3 workers: exact sums, no counter going backwards after a kill, spans from every worker', async () => {
+    const port = await freePort();
+    const dir = join(scratch, 'metrics');
+    let receiver: OtlpReceiver | undefined;
+    let primary: ChildProcess | undefined;
+    let output = '';
+    try {
+      receiver = await startOtlpReceiver();
+      primary = spawn(NODE, [join(build, 'test', 'fixtures', 'cluster', 'primary.js')], {
+        env: childEnv({ CLUSTER_DIR: dir, PORT: String(port), WORKERS: '3', EXPECTED_WORKERS: '3', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      primary.stdout!.on('data', (c) => (output += c));
+      primary.stderr!.on('data', (c) => (output += c));
+      await until('3 workers listening', () => ((output.match(/worker \d+ listening/g) ?? []).length >= 3 ? true : undefined)).catch((e) => {
+        throw new Error(`${e.message}\n${output}`);
+      });
+      const ready = await get(port, '/health/ready');
+      expect(ready.status).toBe(200);
+      const pids = [...output.matchAll(/worker (\d+) listening/g)].map((m) => Number(m[1]));
+      const last = await exercise(port, dir, 3, () => {
+        process.kill(pids[1], 'SIGKILL');
+        return pids[1];
+      });
+      promtool(last);
+      // Tracing needs nothing special: every worker's spans arrive.
+      await until('spans of the 3 first workers', () => {
+        const seen = new Set(receiver!.spans.filter((s) => s.name === 'GET /work').map((s) => Number(s.resource['process.pid'])));
+        return pids.every((pid) => seen.has(pid)) ? true : undefined;
+      }, 10_000);
+    } finally {
+      if (primary && primary.exitCode === null) {
+        const exited = new Promise((r) => primary!.once('exit', r));
+        primary.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 8000))]);
+        if (primary.exitCode === null) primary.kill('SIGKILL');
+      }
+      await receiver?.close();
+    }
+    // A graceful stop keeps every worker's counts: nothing but the kept snapshots is left.
+    expect(readdirSync(dir).filter((f) => f.endsWith('.sock'))).toEqual([]);
+  }, 120_000);
+
+  it('pm2 cluster mode with -i 2: exact sums, no counter going backwards after a kill', async () => {
+    const port = await freePort();
+    const dir = join(scratch, 'metrics');
+    const env = childEnv({ PM2_HOME: join(scratch, 'pm2'), CLUSTER_DIR: dir, PORT: String(port), EXPECTED_WORKERS: '2' });
+    const pm2 = (...args: string[]) => {
+      const result = spawnSync(NODE, [PM2, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+      if (result.status !== 0) throw new Error(`pm2 ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
+      return result.stdout;
+    };
+    const workerPids = (): number[] => (JSON.parse(pm2('jlist')) as Array<{ pid: number; pm2_env: { status: string } }>).filter((p) => p.pm2_env.status === 'online' && p.pid > 0).map((p) => p.pid);
+    try {
+      pm2('start', join(build, 'test', 'fixtures', 'cluster', 'worker-app.js'), '-i', '2', '--name', 'cluster-fixture');
+      await until('2 workers with sockets', () => (liveWorkers(dir).length === 2 ? true : undefined)).catch((e) => {
+        throw new Error(`${e.message}\n${spawnSync(NODE, [PM2, 'logs', '--nostream', '--lines', '50'], { env, encoding: 'utf8' }).stdout}`);
+      });
+      expect((await get(port, '/health/ready')).status).toBe(200);
+      const pids = workerPids();
+      expect(pids).toHaveLength(2);
+      const last = await exercise(port, dir, 2, () => {
+        process.kill(pids[0], 'SIGKILL');
+        return pids[0];
+      });
+      promtool(last);
+    } finally {
+      spawnSync(NODE, [PM2, 'kill'], { env, encoding: 'utf8', timeout: 30_000 });
+    }
+  }, 120_000);
+});
