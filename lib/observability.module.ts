@@ -36,6 +36,7 @@ import {
 } from './observability.module-definition';
 import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './observability-options.interface';
 import { resolveObservabilityOptions } from './observability-options.resolver';
+import { observabilityPackageVersion } from './package-version.util';
 
 /**
  * Production observability for a Nest service from one import: Prometheus metrics
@@ -108,7 +109,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         inject: [OBSERVABILITY_RESOLVED_OPTIONS],
         // The global provider is the API's proxy: it reaches an SDK registered later, at call time.
         useFactory: (options: ResolvedObservabilityOptions): Tracer =>
-          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName),
+          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName, observabilityPackageVersion()),
       },
       MethodMetricsInstrumenter,
       TracedInstrumenter,

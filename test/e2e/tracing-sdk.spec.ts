@@ -10,6 +10,13 @@ import { OTLP_SPAN_KIND, OtlpReceiver, startOtlpReceiver } from '../support/otlp
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_TRACES_SAMPLER'];
 
 
+/** A logger for `startObservabilitySdk({ logger })` that keeps what it is told. */
+function captureLogger() {
+  const infos: string[] = [];
+  const warnings: string[] = [];
+  return { infos, warnings, log: (m: string) => void infos.push(m), warn: (m: string) => void warnings.push(m) };
+}
+
 describe('the SDK bootstrap and OTLP export', () => {
   let receiver: OtlpReceiver | undefined;
   let sdk: ObservabilitySdk | undefined;
@@ -81,14 +88,16 @@ describe('the SDK bootstrap and OTLP export', () => {
   it.each([
     ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, 'failed'],
     ['a server that never answers', async () => (receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, 'dropped'],
-  ] as const)('leaves requests unaffected, counts every lost span and bounds the queue when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = await endpoint();
+  ] as const)('leaves requests unaffected, counts every lost span, bounds the queue and says so once when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
+    const base = await endpoint();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
     process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '300';
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', onRejection);
     try {
-      sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500 });
+      const logs = captureLogger();
+      sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500, logger: logs });
       app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
       let maxPending = 0;
       for (let i = 0; i < 60; i++) {
@@ -110,9 +119,34 @@ describe('the SDK bootstrap and OTLP export', () => {
       expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeLessThanOrEqual(after.failed);
       expect(sampleValue(text, 'otel_sdk_spans_pending')).toBeLessThanOrEqual(20);
       expect(rejections).toEqual([]);
+      // The first failure is said at once, with the endpoint and the reason; the rest waits for the summary.
+      expect(logs.warnings).toHaveLength(1);
+      expect(logs.warnings[0]).toContain(`Exporting spans to ${base}/v1/traces failed: `);
+      expect(logs.warnings[0]).toMatch(loss === 'failed' ? /ECONNREFUSED/ : /timed out|timeout/i);
+      expect(logs.infos).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);
     }
+  });
+
+  it('says once when export fails and once when it works again', async () => {
+    receiver = await startOtlpReceiver({ mode: 'fail500' });
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    const logs = captureLogger();
+    sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000, logger: logs });
+    app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    for (const round of [1, 2]) {
+      await request(app.getHttpServer()).get(`/items/${round}`).expect(200);
+      await sdk.forceFlush().catch(() => undefined); // rejects with the export's error
+    }
+    expect(logs.warnings).toHaveLength(1);
+    expect(logs.warnings[0]).toMatch(new RegExp(`^Exporting spans to ${receiver.url} failed: .*HTTP 500`));
+    receiver.setMode('ok');
+    await request(app.getHttpServer()).get('/items/3').expect(200);
+    await sdk.forceFlush();
+    expect(logs.infos).toEqual([expect.stringMatching(new RegExp(`^Exporting spans to ${receiver.url} works again, after 2 failed export\\(s\\) over \\d+ s \\(6 spans lost\\)`))]);
+    expect(logs.warnings).toHaveLength(1);
+    expect(sdk.stats).toMatchObject({ failed: 6, exported: 3 });
   });
 
   it('follows OTEL_TRACES_SAMPLER and samples nothing with always_off', async () => {

@@ -65,6 +65,8 @@ export interface OtlpReceiver {
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   /** Resolves once at least `count` requests arrived (headers seen); rejects after `timeoutMs` (default 5000). */
   waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  /** Changes how the following requests are answered (for example from 'fail500' to 'ok', to test recovery). */
+  setMode(mode: OtlpReceiverMode): void;
   /** Stops listening and destroys every open socket, including requests left hanging. */
   close(): Promise<void>;
 }
@@ -250,7 +252,7 @@ interface Waiter {
  * is counted in `requests` and `contentTypes`. Always `close()` it (e.g. in `afterEach`).
  */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
-  const mode = options.mode ?? 'ok';
+  let mode = options.mode ?? 'ok';
   const sockets = new Set<Socket>();
   const waiters = new Set<Waiter>();
   let closed = false;
@@ -351,6 +353,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         () => `wanted ${count} request(s), got ${receiver.requests}`,
         timeoutMs,
       ),
+    setMode: (next) => {
+      mode = next;
+    },
     close: () => {
       if (closed) return Promise.resolve();
       closed = true;

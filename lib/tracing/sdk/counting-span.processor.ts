@@ -1,22 +1,28 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ExportFailureReporter } from './export-failure.reporter';
 import { SpanExportStats } from './span-export.stats';
 
 /** Result codes of `SpanExporter.export` (ExportResultCode.SUCCESS in @opentelemetry/core). */
 const SUCCESS = 0;
 
 /**
- * Wraps an exporter so that every export's outcome is counted.
+ * Wraps an exporter so that every export's outcome is counted, and failures and recovery are logged.
  */
-export function countingExporter(exporter: SpanExporter, stats: SpanExportStats): SpanExporter {
+export function countingExporter(exporter: SpanExporter, stats: SpanExportStats, reporter?: ExportFailureReporter): SpanExporter {
   return {
     export(spans, resultCallback) {
       let reported = false;
       exporter.export(spans, (result) => {
         if (reported) return;
         reported = true;
-        if (result.code === SUCCESS) stats.exported += spans.length;
-        else stats.failed += spans.length;
+        if (result.code === SUCCESS) {
+          stats.exported += spans.length;
+          reporter?.success();
+        } else {
+          stats.failed += spans.length;
+          reporter?.failure(result.error, spans.length);
+        }
         resultCallback(result);
       });
     },

@@ -1,0 +1,85 @@
+import type { ExportLogger } from './export-failure.reporter';
+import type { SpanExportStats } from './span-export.stats';
+
+/**
+ * Options of `startObservabilitySdk()`. Every option falls back to the standard `OTEL_*` variable.
+ *
+ * @example
+ * startObservabilitySdk({ serviceName: 'orders', serviceVersion: '1.4.0', environment: 'production' })
+ */
+export interface ObservabilitySdkOptions {
+  /**
+   * `service.name`.
+   * @default process.env.OTEL_SERVICE_NAME, else `service.name` in OTEL_RESOURCE_ATTRIBUTES, else 'unknown_service:node'
+   */
+  serviceName?: string;
+  /**
+   * `service.version`.
+   * @default `service.version` in OTEL_RESOURCE_ATTRIBUTES, else unset
+   */
+  serviceVersion?: string;
+  /**
+   * `deployment.environment.name`.
+   * @default `deployment.environment.name` in OTEL_RESOURCE_ATTRIBUTES, else unset
+   */
+  environment?: string;
+  /**
+   * Where spans go: `'otlp'` (OTLP/HTTP protobuf, configured by `OTEL_EXPORTER_OTLP_*`; with no endpoint
+   * set it posts to `http://localhost:4318/v1/traces`; `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or
+   * `OTEL_EXPORTER_OTLP_PROTOCOL` may choose `http/json` or `grpc`), `'console'`, `'none'`, or an exporter of yours.
+   * @default process.env.OTEL_TRACES_EXPORTER ?? 'otlp'
+   */
+  exporter?: 'otlp' | 'console' | 'none' | import('@opentelemetry/sdk-trace').SpanExporter;
+  /**
+   * Ratio of new traces that are sampled, under a parent-based sampler (a request that arrives with a
+   * sampled `traceparent` is always traced). Ignored when `OTEL_TRACES_SAMPLER` is set: then that
+   * sampler (and `OTEL_TRACES_SAMPLER_ARG`) applies.
+   * @default Number(process.env.OTEL_TRACES_SAMPLER_ARG ?? 1)
+   */
+  sampleRatio?: number;
+  /**
+   * Spans that may wait for export (queue plus the batch in flight); beyond, spans are dropped and counted.
+   * @default Number(process.env.OTEL_BSP_MAX_QUEUE_SIZE ?? 2048)
+   */
+  maxQueueSize?: number;
+  /**
+   * Spans per export request.
+   * @default Number(process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? 512)
+   */
+  maxExportBatchSize?: number;
+  /**
+   * Delay between two exports, ms.
+   * @default Number(process.env.OTEL_BSP_SCHEDULE_DELAY ?? 5000)
+   */
+  scheduledDelayMillis?: number;
+  /**
+   * How long one export may take before it is cancelled, ms.
+   * @default Number(process.env.OTEL_BSP_EXPORT_TIMEOUT ?? 30000)
+   */
+  exportTimeoutMillis?: number;
+  /**
+   * OpenTelemetry instrumentations to enable. None by default: the module creates server spans itself
+   * and propagates context to outgoing HTTP calls through diagnostics channels.
+   * @default []
+   */
+  instrumentations?: unknown[];
+  /**
+   * Where the SDK says that exports fail (the first failure at once, with the endpoint and the reason;
+   * then at most one summary a minute; one line when export works again).
+   * @default Nest's `Logger` with the context 'ObservabilitySdk'
+   */
+  logger?: ExportLogger;
+}
+
+/** A started SDK: what it counted, and how to flush or stop it. */
+export interface ObservabilitySdk {
+  /** Outcome counters of the sampled spans, exported by the module as metrics. */
+  readonly stats: SpanExportStats;
+  /** Where spans go, for the start-up log line. */
+  readonly destination: string;
+  /** Exports what is queued. */
+  forceFlush(): Promise<void>;
+  /** Flushes, then stops the SDK. Safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
