@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityConfigError, ObservabilityModule } from '../../lib';
-import { ClusterMetricsOptions } from '../../lib/cluster/cluster-options.interface';
+import type { ClusterMetricsOptions } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 
