@@ -7,6 +7,9 @@ import { ResolvedObservabilityOptions } from '../observability-options.interface
 import { HealthProbeService } from './health-probe.service';
 import { HttpServerDrain } from './http-server-drain';
 
+/** How long a connection accepted just before the drain ended may take to send its request, ms. */
+const NEW_CONNECTION_GRACE_MS = 1000;
+
 /** The flag Nest's adapters set in `beforeClose()`, which makes `return503OnClosing` answer 503. */
 interface ClosingAdapter {
   isShuttingDown?: unknown;
@@ -86,10 +89,9 @@ export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDes
     } finally {
       if (held) adapter!.isShuttingDown = true;
     }
-    for (const drain of this.drains) {
-      drain.stopAccepting();
-      drain.closeAllAfter(shutdownTimeoutMs);
-    }
+    for (const drain of this.drains) drain.closeAllAfter(shutdownTimeoutMs);
+    // Connections accepted in the drain's last moments deliver their request before Nest closes.
+    await Promise.all(this.drains.map((drain) => drain.stopAccepting(Math.min(NEW_CONNECTION_GRACE_MS, shutdownTimeoutMs))));
   }
 
   onApplicationShutdown(): void {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Ends the keep-alive connections of one HTTP server within a bound, the way Go's `Server.Shutdown`
@@ -53,10 +54,19 @@ export class HttpServerDrain {
    * The drain is over: stops accepting connections (Nest's close would, a little later, once the other
    * modules' destroy hooks ran, while the app is half torn down) and closes the connections that wait
    * for a next request; those with a request in flight finish it, and close after it.
+   *
+   * A connection accepted just before has usually not delivered its request yet (Node counts it as
+   * busy, not idle). It gets up to `graceMs` to do so, so that its request is served rather than
+   * refused by the framework's own closing check (Fastify answers 503 once it closes); one still silent
+   * then is closed: its client never sent anything the app could have accepted.
    */
-  stopAccepting(): void {
+  async stopAccepting(graceMs: number): Promise<void> {
     if (this.server.listening) this.server.close();
     this.server.closeIdleConnections?.();
+    const silent = () => [...this.sockets].filter((socket) => socket.bytesRead === 0 && !socket.destroyed);
+    const deadline = Date.now() + graceMs;
+    while (silent().length > 0 && Date.now() < deadline) await sleep(5);
+    for (const socket of silent()) socket.destroy();
   }
 
   /** After `timeoutMs`, closes every connection still open (cutting off what runs past the bound), and says so. */

@@ -25,6 +25,7 @@ export interface KeepAliveLoadResult {
 export function startKeepAliveLoad(url: string, connections: number): { stop(): Promise<KeepAliveLoadResult> } {
   const result: KeepAliveLoadResult = { statuses: {}, connectionClose: 0, refused: 0, resetBeforeAccept: 0, failures: [] };
   let stopped = false;
+  const started = Date.now();
   const agents: Agent[] = [];
   const one = (agent: Agent) =>
     new Promise<'again' | 'done'>((resolve) => {
@@ -33,6 +34,11 @@ export function startKeepAliveLoad(url: string, connections: number): { stop(): 
         answered = true;
         result.statuses[response.statusCode!] = (result.statuses[response.statusCode!] ?? 0) + 1;
         if (response.headers.connection === 'close') result.connectionClose++;
+        if (response.statusCode !== 200) {
+          let body = '';
+          response.on('data', (chunk) => (body += chunk));
+          response.on('end', () => result.failures.push(`${response.statusCode} on a ${request.reusedSocket ? 'reused' : 'fresh'} socket at ${Date.now() - started} ms: ${body.slice(0, 120)}`));
+        }
         response.on('error', (error: NodeJS.ErrnoException) => {
           result.failures.push(`response cut off: ${error.code ?? error.message}`);
           resolve('again');
