@@ -68,6 +68,8 @@ describe.each(PLATFORMS)('OpenTelemetry-API metrics on /metrics, %s', (platform)
     expect(text).toMatch(/^# TYPE orders_placed counter$/m);
     expect(text).toMatch(/^orders_placed_total\{.*platform="[a-z]+".*\} \d+$/m);
     expect(text).toMatch(/^# UNIT checkout_duration_seconds seconds$/m);
+    // §4: the module's histograms keep their exemplars with OpenTelemetry series beside them.
+    expect(text).toMatch(/^http_server_request_duration_seconds_bucket\{[^}]*http_route="\/shop\/orders\/:platform"[^}]*\} \d+ # \{[^}]*trace_id="[0-9a-f]{32}"/m);
     expect(text.match(/^# EOF$/gm)).toHaveLength(1);
     expect(text.endsWith('# EOF\n')).toBe(true);
     // Each OpenTelemetry family once, no comment OpenMetrics does not know.
