@@ -17,6 +17,7 @@ export type {
   ResolvedMetricsOptions,
   ResolvedHttpMetricsOptions,
 } from './observability-options.interface';
+export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';
