@@ -57,9 +57,12 @@ export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   /**
-   * Gives another HTTP server (a management port) the same drain as the app's: `Connection: close`
-   * from SIGTERM, idle connections closed when the drain ends, everything closed after
-   * `health.shutdownTimeoutMs`. Close the server itself in `beforeApplicationShutdown` (after the drain).
+   * Gives another HTTP server (an admin or management port) the same drain as the app's:
+   * `Connection: close` from SIGTERM; when the drain ends it stops accepting and its idle connections
+   * close; whatever is still open `health.shutdownTimeoutMs` later is closed. Call it before SIGTERM.
+   *
+   * @example
+   * app.get(GracefulShutdownHook).addServer(adminServer, 'admin server');
    */
   addServer(server: Server, name: string): void {
     const drain = new HttpServerDrain(server, name, this.logger);
@@ -86,12 +89,12 @@ export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDes
     this.logger.log(`SIGTERM: readiness reports 503; draining for ${drainDelayMs} ms before shutting down.`);
     try {
       await sleep(drainDelayMs);
+      for (const drain of this.drains) drain.closeAllAfter(shutdownTimeoutMs);
+      // Connections accepted in the drain's last moments deliver their request before Nest closes.
+      await Promise.all(this.drains.map((drain) => drain.stopAccepting(Math.min(NEW_CONNECTION_GRACE_MS, shutdownTimeoutMs))));
     } finally {
       if (held) adapter!.isShuttingDown = true;
     }
-    for (const drain of this.drains) drain.closeAllAfter(shutdownTimeoutMs);
-    // Connections accepted in the drain's last moments deliver their request before Nest closes.
-    await Promise.all(this.drains.map((drain) => drain.stopAccepting(Math.min(NEW_CONNECTION_GRACE_MS, shutdownTimeoutMs))));
   }
 
   onApplicationShutdown(): void {
