@@ -193,6 +193,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     return {
       enabled: false,
       path: '/metrics',
+      endpoint: false,
       defaultMetrics: false,
       defaultLabels: {},
       http: false,
@@ -206,9 +207,11 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   if (!isPlainObject(m)) throw ObservabilityConfigError.invalidOption('metrics', 'an object or false', m);
   checkKeys('metrics', m, METRICS_KEYS);
 
-  const path = m.path ?? '/metrics';
+  // false: metrics are recorded (and pushed over OTLP when the SDK does) but not served.
+  const endpoint = m.path !== false;
+  const path = m.path === false || m.path === undefined ? '/metrics' : m.path;
   if (typeof path !== 'string' || !path.startsWith('/') || path.length < 2) {
-    throw ObservabilityConfigError.invalidOption('metrics.path', 'a string that starts with "/", like "/metrics"', path);
+    throw ObservabilityConfigError.invalidOption('metrics.path', 'a string that starts with "/", like "/metrics", or false', path);
   }
   const defaultLabels = m.defaultLabels ?? {};
   if (!isPlainObject(defaultLabels)) {
@@ -229,6 +232,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   return {
     enabled: true,
     path: trimSlash(path),
+    endpoint,
     defaultMetrics: resolveDefaultMetrics(m.defaultMetrics),
     defaultLabels: { ...defaultLabels },
     http: resolveHttp(m.http, trimSlash(path)),
