@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ObservabilityModule } from '../lib';
 import { OrdersModule } from './orders/orders.module';
+import { sampleVersion } from './sample-version';
 
 /** The sample's root module: one import gives it /metrics, tracing and the health probes. */
 @Module({
   imports: [
     ObservabilityModule.forRoot({
       metrics: {
-        defaultLabels: { service: 'orders-sample', version: process.env.npm_package_version ?? '0.0.0' },
+        defaultLabels: { service: 'orders-sample', version: sampleVersion() },
       },
       health: {
         // Kubernetes: keep terminationGracePeriodSeconds above this plus the longest request.

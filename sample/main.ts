@@ -6,11 +6,12 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ObservabilityLogger, startObservabilitySdk } from '../lib';
 import { AppModule } from './app.module';
 import { PricingProcess, PricingProcessModule } from './pricing-process';
+import { sampleVersion } from './sample-version';
 
 // Tracing starts before the app: spans go to the console, or over OTLP when an endpoint is set.
 const sdk = startObservabilitySdk({
   serviceName: process.env.OTEL_SERVICE_NAME ?? 'orders-sample',
-  serviceVersion: process.env.npm_package_version,
+  serviceVersion: sampleVersion(),
   exporter: process.env.OTEL_TRACES_EXPORTER ? undefined : process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'console',
 });
 

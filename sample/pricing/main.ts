@@ -6,6 +6,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { ObservabilityLogger, startObservabilitySdk } from '../../lib';
 import { PricingAppModule } from './pricing.module';
+import { sampleVersion } from '../sample-version';
 
 /**
  * The pricing service: the sample's second process. The orders service starts it (`npm start` runs
@@ -15,7 +16,7 @@ import { PricingAppModule } from './pricing.module';
  */
 const sdk = startObservabilitySdk({
   serviceName: 'pricing-sample',
-  serviceVersion: process.env.npm_package_version,
+  serviceVersion: sampleVersion(),
   exporter: process.env.OTEL_TRACES_EXPORTER ? undefined : process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'console',
 });
 

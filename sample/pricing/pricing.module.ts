@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { ObservabilityModule } from '../../lib';
 import { PricingController } from './pricing.controller';
 import { PricingService } from './pricing.service';
+import { sampleVersion } from '../sample-version';
 
 /** Root module of the pricing service, the sample's second process: /metrics, tracing and probes of its own. */
 @Module({
   imports: [
     ObservabilityModule.forRoot({
       metrics: {
-        defaultLabels: { service: 'pricing-sample', version: process.env.npm_package_version ?? '0.0.0' },
+        defaultLabels: { service: 'pricing-sample', version: sampleVersion() },
       },
       health: { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000) },
     }),

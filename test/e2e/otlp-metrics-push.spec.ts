@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import request from 'supertest';
 import { ObservabilityModule, ObservabilitySdk, startObservabilitySdk } from '../../lib';
-import { createTestApp, parseSamples, PLATFORMS } from '../fixtures/create-test-app';
+import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 import { freePort } from '../support/free-port';
 import { OtlpReceiver, ReceivedMetric, startOtlpReceiver } from '../support/otlp-receiver';
@@ -129,6 +129,14 @@ describe('OTLP push of every metric', () => {
     expect(Object.fromEntries(shop.points.map((p) => [p.attributes.channel, p.value]))).toEqual({ web: 2, app: 1 });
     expect(http.resource).toMatchObject({ 'service.name': 'orders', 'service.version': '2.0.0' });
     expect(shop.resource['service.name']).toBe('orders');
+
+    // Pull and push together: /metrics renders the OpenTelemetry-API counter too, and every family once.
+    expect(sampleValue(text, 'orders_placed_total', { channel: 'web' })).toBe(2);
+    expect(sampleValue(text, 'orders_placed_total', { channel: 'app' })).toBe(1);
+    const families = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+    expect(families.filter((f, i) => families.indexOf(f) !== i)).toEqual([]);
+    expect(first.filter((m) => m.name === 'orders.placed')).toHaveLength(1);
+    expect(first.filter((m) => m.name.startsWith('orders_placed'))).toEqual([]);
 
     // Cumulative: a later push keeps the start times and adds up.
     await request(server).get('/orders/4').expect(200);

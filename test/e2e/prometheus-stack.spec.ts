@@ -56,6 +56,9 @@ function dashboardQueries(dashboard: { panels: GrafanaPanel[] }): Array<{ where:
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The repo's version, which the sample reports as its own (`version` label, `service.version`). */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 describe('the sample scraped by a real Prometheus, with deploy/ rules and dashboard', () => {
   let buildDir: string;
   let receiver: OtlpReceiver;
@@ -142,6 +145,8 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     const root = ordersSpans.find((s) => s.name === 'POST /orders')!;
     expect(root.parentSpanId).toBe('');
     expect(root.kind).toBe(OTLP_SPAN_KIND.SPAN_KIND_SERVER);
+    // service.version comes from the package.json, not npm_package_version (unset: `node main.js` as in the Dockerfile).
+    expect(root.resource['service.version']).toBe(PACKAGE_VERSION);
 
     // The pricing server span's parent is the orders process's client span, in the same trace.
     const parent = ordersSpans.find((s) => s.spanId === pricingServer.parentSpanId);
@@ -169,7 +174,7 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     };
     const buckets = await vector('http_server_request_duration_seconds_bucket{http_route="/orders/:id", http_request_method="GET", http_response_status_code="200"}');
     expect(buckets.length).toBeGreaterThanOrEqual(15); // 14 buckets + le="+Inf"
-    expect(buckets[0].metric).toMatchObject({ job: 'orders-sample', service: 'orders-sample' });
+    expect(buckets[0].metric).toMatchObject({ job: 'orders-sample', service: 'orders-sample', version: PACKAGE_VERSION });
 
     const rates = await vector('sum by (http_route) (rate(http_server_request_duration_seconds_count{job="orders-sample"}[1m]))');
     const rateOf = (route: string) => Number(rates.find((r) => r.metric.http_route === route)?.value[1]);

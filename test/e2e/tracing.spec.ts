@@ -1,8 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { readFileSync } from 'node:fs';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, PLATFORMS } from '../fixtures/create-test-app';
@@ -62,6 +64,9 @@ describe.each(PLATFORMS)('tracing on %s', (platform) => {
     expect(typeof root.attributes['client.address']).toBe('string');
     expect(check.attributes).toEqual({ 'inventory.store': 'main', 'item.id': '7' });
     expect(reserve.attributes).toEqual({});
+    // The instrumentation scope names this library and its version, read from its package.json.
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    for (const span of [root, reserve, check]) expect(span.instrumentationScope).toMatchObject({ name: 'nestjs-observability', version });
     for (const span of [root, reserve, check]) expect(span.status.code).toBe(SpanStatusCode.UNSET);
     // The server span covers the whole request, so it ends last and lasts at least as long as its child.
     expect(durationMs(root)).toBeGreaterThanOrEqual(durationMs(reserve));

@@ -49,8 +49,9 @@ export class SampleProcess {
   readonly exited: Promise<ProcessExit>;
 
   constructor(mainJs: string, env: Record<string, string>) {
-    // The test runner's NODE_OPTIONS (--experimental-vm-modules) is not for the sample.
-    const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;
+    // The test runner's NODE_OPTIONS (--experimental-vm-modules) is not for the sample, nor are the
+    // npm_* variables of `npm test`: the sample runs as `node main.js`, the way the Dockerfile starts it.
+    const parentEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS' && !key.startsWith('npm_')));
     this.child = spawn(NODE, [mainJs], { env: { ...parentEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk) => (this.output += chunk));
     this.child.stderr!.on('data', (chunk) => (this.output += chunk));
@@ -62,7 +63,7 @@ export class SampleProcess {
   }
 
   /** Resolves once the orders service logged that it listens. */
-  async listening(timeoutMs = 20_000): Promise<void> {
+  async listening(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!/listening on http:\/\/127\.0\.0\.1:\d+/.test(this.output)) {
       if (Date.now() > deadline || !this.running) throw new Error(`The sample did not start:\n${this.output}`);

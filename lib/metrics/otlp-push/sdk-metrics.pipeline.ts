@@ -5,6 +5,7 @@ import { ExportFailureReporter, ExportLogger } from '../../tracing/sdk/export-fa
 import { otlpDestination, otlpExporterPackage, otlpProtocol } from '../../tracing/sdk/otlp-endpoint';
 import { listFromEnv, numberFromEnv } from '../../tracing/sdk/sdk-env';
 import type { SdkPackages } from '../../tracing/sdk/sdk-packages';
+import { ObservabilityMetricReader } from '../otel/observability-metric.reader';
 import { countingMetricExporter } from './counting-metric.exporter';
 import { MetricExportStats } from './metric-export.stats';
 import { PrometheusRegistriesProducer } from './prometheus-registries.producer';
@@ -20,15 +21,15 @@ export class SdkMetricsPipeline {
   /** Where metrics are pushed, or null when they are not. */
   readonly destination: string | null = null;
   private readonly producer: PrometheusRegistriesProducer;
-  private readonly meterProvider: { forceFlush(): Promise<void>; shutdown(): Promise<void> } | null = null;
+  private readonly meterProvider: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
 
   constructor(packages: SdkPackages, resource: unknown, options: ObservabilitySdkMetricsOptions, log: () => ExportLogger) {
     this.producer = new PrometheusRegistriesProducer((message) => log().warn(message));
-    const readers: unknown[] = [];
-    // Here the pull reader that renders OpenTelemetry-API metrics on /metrics joins (issue 10 §1),
-    // attached to the provider below so that the module finds it.
-    const pullReader = createPullReader();
-    if (pullReader) readers.push(pullReader);
+    // The pull reader the module renders on /metrics (OpenTelemetry-API metrics beside the Registry's),
+    // attached to the provider below so that the module finds it. It reads no producer: the Registry
+    // is already on /metrics, so nothing shows twice.
+    const pullReader = new ObservabilityMetricReader();
+    const readers: unknown[] = [pullReader];
 
     if (pushWanted(options)) {
       const protocol = otlpProtocol('metrics', options.protocol);
@@ -47,17 +48,9 @@ export class SdkMetricsPipeline {
         }),
       );
     }
-    // No reader, no MeterProvider: sdk-metrics is not even loaded.
-    if (readers.length === 0) return;
-    const provider = new packages.metrics.MeterProvider({ resource, readers });
-    pullReader?.attachTo(provider);
+    const provider = pullReader.attachTo(new packages.metrics.MeterProvider({ resource, readers }));
     this.meterProvider = provider;
     metrics.setGlobalMeterProvider(provider);
-  }
-
-  /** Whether a MeterProvider was registered. */
-  get active(): boolean {
-    return this.meterProvider !== null;
   }
 
   /**
@@ -68,14 +61,14 @@ export class SdkMetricsPipeline {
     return this.destination ? this.producer.add(registry, startedAt) : () => undefined;
   }
 
-  /** Pushes now (and collects the pull reader's nothing). */
+  /** Pushes now (the pull reader has nothing to flush). */
   forceFlush(): Promise<void> {
-    return this.meterProvider?.forceFlush() ?? Promise.resolve();
+    return this.meterProvider.forceFlush();
   }
 
   /** Pushes a last time, then stops. */
   shutdown(): Promise<void> {
-    return this.meterProvider?.shutdown() ?? Promise.resolve();
+    return this.meterProvider.shutdown();
   }
 }
 
@@ -88,12 +81,4 @@ function pushWanted(options: ObservabilitySdkMetricsOptions): boolean {
     }
   }
   return names.includes('otlp') && !names.includes('none');
-}
-
-/**
- * The pull reader whose metrics the module renders on /metrics. Hook point for issue 10 §1
- * (`ObservabilityMetricReader`); none until it lands.
- */
-function createPullReader(): { attachTo(provider: unknown): unknown } | undefined {
-  return undefined;
 }

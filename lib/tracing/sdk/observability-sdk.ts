@@ -87,7 +87,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
     packages.require('@opentelemetry/instrumentation').registerInstrumentations({
       instrumentations: options.instrumentations.flat(),
       tracerProvider,
-      ...(metricsPipeline?.active ? { meterProvider: metrics.getMeterProvider() } : {}),
+      ...(metricsPipeline ? { meterProvider: metrics.getMeterProvider() } : {}),
     });
   }
 
