@@ -96,6 +96,12 @@ export interface ObservabilitySdk {
    * init); returns the function that removes it. No-op when metrics are not pushed.
    */
   addPrometheusRegistry(registry: Registry, startedAt?: number): () => void;
+  /**
+   * The sampling the SDK was built with, when the module's request fast path can honour it
+   * (`null` with an `OTEL_TRACES_SAMPLER` it cannot express, or a disabled SDK: every request then
+   * goes through the SDK's own path).
+   */
+  readonly sampling?: import('../sampling/trace-sampling').TraceSampling | null;
   /** Exports what is queued (spans, and metrics when they are pushed). */
   forceFlush(): Promise<void>;
   /** Flushes, then stops the SDK. Safe to call more than once. */
