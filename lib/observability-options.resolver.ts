@@ -201,7 +201,7 @@ export function checkIndicatorDefinition(indicator: unknown, where: string): voi
   if (indicator.timeoutMs !== undefined) checkMilliseconds(`${where}.timeoutMs`, indicator.timeoutMs, 1);
 }
 
-const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling', 'tracerName', 'tracerProvider'];
 
 function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
   const t = input === false ? {} : (input ?? {});
@@ -211,7 +211,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
-  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing'] as const) {
+  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling'] as const) {
     if (t[key] !== undefined && typeof t[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`tracing.${key}`, 'a boolean', t[key]);
   }
   const tracerName = t.tracerName ?? 'nestjs-observability';
@@ -230,6 +230,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
     rpc: t.rpc ?? true,
     interceptor: t.interceptor ?? false,
     propagateOutgoing: t.propagateOutgoing ?? true,
+    trustIncomingSampling: t.trustIncomingSampling ?? true,
     tracerName,
     tracerProvider: provider,
   };

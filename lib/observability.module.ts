@@ -158,7 +158,15 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER],
         useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer): HttpExchangeListener[] => [
           // Tracing first: the metrics listener reads the request's span for exemplars.
-          ...(options.tracing.enabled ? [new HttpTracingListener(tracer, options.tracing.excludePaths)] : []),
+          ...(options.tracing.enabled
+            ? [
+                new HttpTracingListener(tracer, {
+                  excludePaths: options.tracing.excludePaths,
+                  trustIncomingSampling: options.tracing.trustIncomingSampling,
+                  fastPath: options.tracing.tracerProvider === null,
+                }),
+              ]
+            : []),
           ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
         ],
       },

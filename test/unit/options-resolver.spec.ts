@@ -29,6 +29,7 @@ describe('resolveObservabilityOptions', () => {
       rpc: true,
       interceptor: false,
       propagateOutgoing: true,
+      trustIncomingSampling: true,
       tracerName: 'nestjs-observability',
       tracerProvider: null,
     });
@@ -69,6 +70,7 @@ describe('resolveObservabilityOptions', () => {
     [{ metrics: { decorators: ['Public'] } }, 'Invalid option "metrics.decorators"'],
     [{ metrics: { pth: '/x' } }, 'Unknown option "metrics.pth". Known options of "metrics": path, defaultMetrics'],
     [{ tracing: { exemplars: 'yes' } }, 'Invalid option "tracing.exemplars": expected a boolean, got "yes".'],
+    [{ tracing: { trustIncomingSampling: 'no' } }, 'Invalid option "tracing.trustIncomingSampling": expected a boolean, got "no".'],
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
     [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars, routeHandlers, rpc, interceptor'],
