@@ -443,7 +443,12 @@ describe('the packed tarball in fresh consumer apps', () => {
       // enableShutdownHooks() as in the README: readiness fails at once, the app drains (5 s), Nest closes,
       // and then Nest re-raises the signal (no useProcessExit), so the process ends by SIGTERM, in bounded time.
       app.child.kill('SIGTERM');
-      expect((await get(port, '/health/ready')).status).toBe(503);
+      let draining = 0;
+      for (let i = 0; i < 100 && draining !== 503; i++) {
+        draining = (await get(port, '/health/ready')).status;
+        if (draining !== 503) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(draining).toBe(503);
       await expectCleanExit(app, { code: null, signal: 'SIGTERM' });
       expect(app.stdout).toMatch(/SIGTERM: readiness reports 503; draining/);
     }
