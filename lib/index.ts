@@ -1,4 +1,5 @@
 export { ObservabilityModule } from './observability.module';
+export type { ObservabilityAsyncOptions } from './observability.module';
 export { OBSERVABILITY_MODULE_OPTIONS } from './observability.module-definition';
 export {
   OBSERVABILITY_REGISTRY,
@@ -16,6 +17,7 @@ export type {
   ResolvedMetricsOptions,
   ResolvedHttpMetricsOptions,
 } from './observability-options.interface';
+export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';
@@ -38,6 +40,9 @@ export {
   makeSummaryProvider,
 } from './metrics/metric.providers';
 export { renderRegistry, negotiateFormat, CONTENT_TYPES } from './metrics/metrics.renderer';
+export { ObservabilityMetricReader, OBSERVABILITY_METRIC_READER } from './metrics/otel/observability-metric.reader';
+export type { ObservabilityMetricReaderOptions } from './metrics/otel/observability-metric.reader';
+export type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
 export type { ExpositionFormat } from './metrics/metrics.renderer';
 export { OBSERVABILITY_TRACER } from './observability.constants';
 export type { TracingOptions, ResolvedTracingOptions } from './observability-options.interface';
@@ -49,6 +54,9 @@ export { ObservabilityLogger } from './tracing/observability.logger';
 export { startObservabilitySdk, getObservabilitySdk } from './tracing/sdk/observability-sdk';
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './tracing/sdk/observability-sdk';
 export { SpanExportStats } from './tracing/sdk/span-export.stats';
+export { ObservabilitySampler } from './tracing/sampling/observability.sampler';
+export { SamplingPolicy } from './tracing/sampling/sampling-policy';
+export type { TraceSampling } from './tracing/sampling/trace-sampling';
 export { ObservabilityTestingModule } from './testing/observability-testing.module';
 export { TestSpans } from './testing/test-spans';
 export type { SpanNode } from './testing/test-spans';

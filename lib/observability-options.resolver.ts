@@ -1,6 +1,8 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
-import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS } from './observability.constants';
+import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
+import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
+import { isObservabilityMetricReader } from './metrics/otel/observability-metric.reader';
 import {
   DefaultMetricsOptions,
   HttpMetricsOptions,
@@ -19,10 +21,16 @@ import {
   ResolvedManagementOptions,
   ResolvedMetricsAuth,
 } from './observability-options.interface';
+import { observabilityEndpointPaths } from './observability-endpoint.util';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth'];
+// prom-client writes `le` (histogram buckets) and `quantile` (summaries) itself; `__` names are Prometheus' own.
+const RESERVED_LABELS = ['le', 'quantile'];
+// One path segment: RFC 3986 unreserved characters only, so no route parameter (`:id`), wildcard or regex.
+const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry'];
+const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
 
@@ -40,6 +48,7 @@ export function resolveObservabilityOptions(
   checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
+  checkEndpointCollisions(metrics, health);
   const management = resolveManagement(raw.management);
   if (management.enabled && !metrics.enabled && !health.enabled) {
     throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but both "metrics" and "health" are false.');
@@ -87,6 +96,50 @@ function resolveMetricsAuth(input: MetricsAuthOptions | undefined): ResolvedMetr
   throw new ObservabilityConfigError(`Invalid option "metrics.auth": expected ${expected}.`);
 }
 
+/**
+ * Refuses two of the module's endpoints on one path (compared as Express routes them: case and
+ * trailing slash ignored), e.g. `metrics.path: '/health/ready'` would answer every readiness probe with metrics.
+ */
+function checkEndpointCollisions(metrics: ResolvedMetricsOptions, health: ResolvedHealthOptions): void {
+  const seen = new Map<string, string>();
+  for (const { option, path } of observabilityEndpointPaths({ metrics, health })) {
+    const key = path.toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new ObservabilityConfigError(
+        `Options "${other}" and "${option}" both put an endpoint on ${path}: one would answer for the other (a probe could serve metrics, or another probe's result). Give each its own path.`,
+      );
+    }
+    seen.set(key, option);
+  }
+}
+
+/**
+ * Validates a millisecond option: a finite number from `min` to 2^31−1 (Node's timer limit).
+ * Every `...Ms` option of the module goes through it.
+ */
+export function checkMilliseconds(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw ObservabilityConfigError.invalidOption(option, `a number of milliseconds from ${min} to ${MAX_TIMER_MS} (2^31−1, Node's timer limit)`, value);
+  }
+  return value;
+}
+
+/**
+ * Validates and normalises an endpoint path: starts with "/", duplicate and trailing slashes
+ * dropped, literal segments only (a route parameter like `/:id` or a wildcard would let the
+ * endpoint answer for other paths).
+ */
+function resolveEndpointPath(option: string, value: unknown, example: string, allowRoot: boolean): string {
+  const expected = `a string that starts with "/", like "${example}", made of literal segments (letters, digits, ".", "_", "~", "-"; no route parameters or wildcards)${allowRoot ? '' : ', not "/" alone'}`;
+  if (typeof value !== 'string' || !value.startsWith('/')) throw ObservabilityConfigError.invalidOption(option, expected, value);
+  const segments = value.split('/').filter((segment) => segment !== '');
+  if (segments.some((segment) => !PATH_SEGMENT.test(segment)) || (!allowRoot && segments.length === 0)) {
+    throw ObservabilityConfigError.invalidOption(option, expected, value);
+  }
+  return `/${segments.join('/')}`;
+}
+
 const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
@@ -94,42 +147,38 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   const h = input === false ? {} : (input ?? {});
   if (!isPlainObject(h)) throw ObservabilityConfigError.invalidOption('health', 'an object or false', h);
   checkKeys('health', h, HEALTH_KEYS);
-  const path = h.path ?? '/health';
-  if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw ObservabilityConfigError.invalidOption('health.path', 'a string that starts with "/", like "/health"', path);
+  const path = resolveEndpointPath('health.path', h.path ?? '/health', '/health', true);
+  if (h.probePaths !== undefined && !isPlainObject(h.probePaths)) {
+    throw ObservabilityConfigError.invalidOption('health.probePaths', 'an object of probe to path, like { readiness: "ready" }', h.probePaths);
   }
-  const probePaths = { liveness: 'live', readiness: 'ready', startup: 'startup', ...(h.probePaths ?? {}) };
+  const probePaths: Record<string, string> = { liveness: 'live', readiness: 'ready', startup: 'startup', ...(h.probePaths ?? {}) };
   for (const [probe, value] of Object.entries(probePaths)) {
     if (!PROBES.includes(probe as HealthProbe)) throw new ObservabilityConfigError(`Unknown probe "health.probePaths.${probe}". Known probes: ${PROBES.join(', ')}.`);
-    if (typeof value !== 'string' || value === '' || value.includes('*')) {
-      throw ObservabilityConfigError.invalidOption(`health.probePaths.${probe}`, 'a non-empty path segment, like "ready"', value);
+    const segments = typeof value === 'string' ? value.split('/').filter((segment) => segment !== '') : [];
+    if (segments.length === 0 || segments.some((segment) => !PATH_SEGMENT.test(segment))) {
+      throw ObservabilityConfigError.invalidOption(`health.probePaths.${probe}`, 'a literal path below health.path, like "ready" (letters, digits, ".", "_", "~", "-"; no route parameters or wildcards)', value);
     }
+    probePaths[probe] = segments.join('/');
   }
   const indicators = h.indicators ?? [];
   if (!Array.isArray(indicators)) throw ObservabilityConfigError.invalidOption('health.indicators', 'an array of indicator classes or definitions', indicators);
   indicators.forEach((indicator, i) => checkIndicatorDefinition(indicator, `health.indicators[${i}]`));
-  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs', fallback: number, min: number) => {
-    const value = h[key] ?? fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      throw ObservabilityConfigError.invalidOption(`health.${key}`, `a number of milliseconds ≥ ${min}`, value);
-    }
-    return value;
-  };
+  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs', fallback: number, min: number) =>
+    checkMilliseconds(`health.${key}`, h[key] ?? fallback, min);
   const details = h.details ?? 'always';
   if (details !== 'always' && details !== 'never') throw ObservabilityConfigError.invalidOption('health.details', '"always" or "never"', details);
   const liveness = h.liveness ?? {};
   if (!isPlainObject(liveness)) throw ObservabilityConfigError.invalidOption('health.liveness', 'an object', liveness);
   checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'maxHeapUsedBytes']);
-  for (const key of ['maxEventLoopDelayMs', 'maxHeapUsedBytes'] as const) {
-    const value = liveness[key];
-    if (value !== undefined && (typeof value !== 'number' || !(value > 0))) {
-      throw ObservabilityConfigError.invalidOption(`health.liveness.${key}`, 'a positive number', value);
-    }
+  if (liveness.maxEventLoopDelayMs !== undefined) checkMilliseconds('health.liveness.maxEventLoopDelayMs', liveness.maxEventLoopDelayMs, 1);
+  const heap = liveness.maxHeapUsedBytes;
+  if (heap !== undefined && (typeof heap !== 'number' || !(heap > 0) || !Number.isFinite(heap))) {
+    throw ObservabilityConfigError.invalidOption('health.liveness.maxHeapUsedBytes', 'a positive number', heap);
   }
   return {
     enabled: input !== false,
-    path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path,
-    probePaths: Object.fromEntries(Object.entries(probePaths).map(([k, v]) => [k, v.replace(/^\/+|\/+$/g, '')])) as Record<HealthProbe, string>,
+    path,
+    probePaths: probePaths as Record<HealthProbe, string>,
     indicators: [...indicators],
     timeoutMs: ms('timeoutMs', 3000, 1),
     deadlineMs: ms('deadlineMs', 5000, 1),
@@ -149,12 +198,10 @@ export function checkIndicatorDefinition(indicator: unknown, where: string): voi
   if (!Array.isArray(probes) || probes.length === 0 || probes.some((p: unknown) => !PROBES.includes(p as HealthProbe))) {
     throw ObservabilityConfigError.invalidOption(`${where}.probes`, `a non-empty array of ${PROBES.map((p) => `"${p}"`).join(', ')}`, probes);
   }
-  if (indicator.timeoutMs !== undefined && !(typeof indicator.timeoutMs === 'number' && indicator.timeoutMs > 0)) {
-    throw ObservabilityConfigError.invalidOption(`${where}.timeoutMs`, 'a positive number of milliseconds', indicator.timeoutMs);
-  }
+  if (indicator.timeoutMs !== undefined) checkMilliseconds(`${where}.timeoutMs`, indicator.timeoutMs, 1);
 }
 
-const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'tracerName', 'tracerProvider'];
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling', 'tracerName', 'tracerProvider'];
 
 function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
   const t = input === false ? {} : (input ?? {});
@@ -164,7 +211,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
-  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing'] as const) {
+  for (const key of ['exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling'] as const) {
     if (t[key] !== undefined && typeof t[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`tracing.${key}`, 'a boolean', t[key]);
   }
   const tracerName = t.tracerName ?? 'nestjs-observability';
@@ -183,6 +230,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
     rpc: t.rpc ?? true,
     interceptor: t.interceptor ?? false,
     propagateOutgoing: t.propagateOutgoing ?? true,
+    trustIncomingSampling: t.trustIncomingSampling ?? true,
     tracerName,
     tracerProvider: provider,
   };
@@ -198,6 +246,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       http: false,
       timedBuckets: [...DEFAULT_TIMED_BUCKETS],
       decorators: [],
+      openTelemetry: resolveOpenTelemetryMetrics(false),
       auth: null,
       cluster: false,
     };
@@ -206,17 +255,18 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   if (!isPlainObject(m)) throw ObservabilityConfigError.invalidOption('metrics', 'an object or false', m);
   checkKeys('metrics', m, METRICS_KEYS);
 
-  const path = m.path ?? '/metrics';
-  if (typeof path !== 'string' || !path.startsWith('/') || path.length < 2) {
-    throw ObservabilityConfigError.invalidOption('metrics.path', 'a string that starts with "/", like "/metrics"', path);
-  }
+  const path = resolveEndpointPath('metrics.path', m.path ?? '/metrics', '/metrics', false);
   const defaultLabels = m.defaultLabels ?? {};
   if (!isPlainObject(defaultLabels)) {
     throw ObservabilityConfigError.invalidOption('metrics.defaultLabels', 'an object of label name to string value', defaultLabels);
   }
   for (const [name, value] of Object.entries(defaultLabels)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-      throw ObservabilityConfigError.invalidOption(`metrics.defaultLabels.${name}`, 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__")', name);
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABELS.includes(name)) {
+      throw ObservabilityConfigError.invalidOption(
+        `metrics.defaultLabels.${name}`,
+        'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", and not "le" or "quantile", which histograms and summaries use)',
+        name,
+      );
     }
     if (typeof value !== 'string') {
       throw ObservabilityConfigError.invalidOption(`metrics.defaultLabels.${name}`, 'a string value', value);
@@ -228,14 +278,34 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   }
   return {
     enabled: true,
-    path: trimSlash(path),
+    path,
     defaultMetrics: resolveDefaultMetrics(m.defaultMetrics),
     defaultLabels: { ...defaultLabels },
-    http: resolveHttp(m.http, trimSlash(path)),
+    http: resolveHttp(m.http, path),
     timedBuckets: checkBuckets('metrics.timedBuckets', m.timedBuckets ?? [...DEFAULT_TIMED_BUCKETS]),
     decorators,
+    openTelemetry: resolveOpenTelemetryMetrics(m.openTelemetry),
     auth: resolveMetricsAuth(m.auth),
     cluster: resolveClusterOptions(m.cluster),
+  };
+}
+
+function resolveOpenTelemetryMetrics(input: boolean | OpenTelemetryMetricsOptions | undefined): ResolvedOpenTelemetryMetricsOptions {
+  const o = input === undefined || input === true || input === false ? {} : input;
+  if (!isPlainObject(o)) throw ObservabilityConfigError.invalidOption('metrics.openTelemetry', 'a boolean or an object', o);
+  checkKeys('metrics.openTelemetry', o, OPEN_TELEMETRY_KEYS);
+  if (o.reader !== undefined && !isObservabilityMetricReader(o.reader)) {
+    throw ObservabilityConfigError.invalidOption('metrics.openTelemetry.reader', 'an ObservabilityMetricReader', o.reader);
+  }
+  for (const key of ['globalProvider', 'scopeLabels', 'targetInfo'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') throw ObservabilityConfigError.invalidOption(`metrics.openTelemetry.${key}`, 'a boolean', o[key]);
+  }
+  return {
+    enabled: input !== false,
+    reader: o.reader ?? null,
+    globalProvider: o.globalProvider ?? true,
+    scopeLabels: o.scopeLabels ?? true,
+    targetInfo: o.targetInfo ?? true,
   };
 }
 
@@ -251,8 +321,8 @@ function resolveDefaultMetrics(input: boolean | DefaultMetricsOptions | undefine
     throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.prefix', 'a metric-name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*), like "orders_"', prefix);
   }
   const precision = d.eventLoopMonitoringPrecision ?? 10;
-  if (!Number.isInteger(precision) || precision < 1) {
-    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.eventLoopMonitoringPrecision', 'a whole number of milliseconds ≥ 1', precision);
+  if (!Number.isInteger(precision) || precision < 1 || precision > MAX_TIMER_MS) {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.eventLoopMonitoringPrecision', `a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`, precision);
   }
   return {
     prefix,
@@ -306,10 +376,6 @@ function checkKeys(path: string, value: object, allowed: string[]): void {
       );
     }
   }
-}
-
-function trimSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 function isPlainObject(value: unknown): value is Record<string, any> {

@@ -56,3 +56,6 @@ export const HEALTH_INDICATOR_METADATA = 'nestjs-observability:health-indicator'
 
 /** Nest's route-path metadata key (`'path'` in Nest 11 and 12), set on the module's own controllers. */
 export const NEST_PATH_METADATA = 'path';
+
+/** Node's timers hold at most 2^31−1 ms (about 24.8 days); a longer delay silently becomes 1 ms. Every ms option is bounded by it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

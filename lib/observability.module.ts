@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Logger, Module, Provider, Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
@@ -37,6 +37,23 @@ import {
 import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './observability-options.interface';
 import { resolveObservabilityOptions } from './observability-options.resolver';
 import { observabilityPackageVersion } from './package-version.util';
+import { boundOptionsFactory, checkForRootArgument, checkForRootAsyncArgument } from './observability-arguments.validator';
+
+/**
+ * Options of `ObservabilityModule.forRootAsync()`: Nest's `useFactory`/`useClass`/`useExisting`, `inject`,
+ * `imports`, `isGlobal`, and how long the options may take to arrive.
+ */
+export type ObservabilityAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
+  /**
+   * How long the options factory may take, ms; past it the boot fails with `ObservabilityConfigError`.
+   * @default 10000
+   */
+  optionsTimeoutMs?: number;
+};
+
+function isOptionsFactory(provider: Provider): provider is FactoryProvider {
+  return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
+}
 
 /**
  * Production observability for a Nest service from one import: Prometheus metrics
@@ -60,6 +77,9 @@ import { observabilityPackageVersion } from './package-version.util';
 export class ObservabilityModule extends ConfigurableModuleClass {
   /** Registers the module with options known up front. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    // `null` reads as "no options"; anything else that is not an object is refused before Nest spreads it.
+    options = options ?? {};
+    checkForRootArgument(options);
     const indicatorClasses = options.health ? (options.health.indicators ?? []).filter((i): i is Type<unknown> => typeof i === 'function') : [];
     const interceptor = options.tracing !== false && options.tracing?.interceptor === true;
     // With a management port the endpoints are not on the app's port at all: the router answers 404.
@@ -67,9 +87,18 @@ export class ObservabilityModule extends ConfigurableModuleClass {
     return this.assemble(super.forRoot(options), onAppPort && options.metrics !== false, onAppPort && options.health !== false, indicatorClasses, interceptor);
   }
 
-  /** Registers the module with options from a factory, a class or an existing provider. */
-  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return this.assemble(super.forRootAsync(options), true, true, [], false);
+  /**
+   * Registers the module with options from a factory, a class or an existing provider. The options must
+   * arrive within `optionsTimeoutMs` (default 10 s), else the boot fails with a message instead of hanging.
+   */
+  static override forRootAsync(options: ObservabilityAsyncOptions): DynamicModule {
+    const timeoutMs = checkForRootAsyncArgument(options);
+    const { optionsTimeoutMs: _timeout, ...nestOptions } = options;
+    const base = super.forRootAsync(nestOptions);
+    const providers = (base.providers ?? []).map((provider) =>
+      isOptionsFactory(provider) ? ({ ...provider, useFactory: boundOptionsFactory(provider.useFactory, timeoutMs) } as Provider) : provider,
+    );
+    return this.assemble({ ...base, providers }, true, true, [], false);
   }
 
   private static assemble(
@@ -129,7 +158,15 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER],
         useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer): HttpExchangeListener[] => [
           // Tracing first: the metrics listener reads the request's span for exemplars.
-          ...(options.tracing.enabled ? [new HttpTracingListener(tracer, options.tracing.excludePaths)] : []),
+          ...(options.tracing.enabled
+            ? [
+                new HttpTracingListener(tracer, {
+                  excludePaths: options.tracing.excludePaths,
+                  trustIncomingSampling: options.tracing.trustIncomingSampling,
+                  fastPath: options.tracing.tracerProvider === null,
+                }),
+              ]
+            : []),
           ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
         ],
       },

@@ -9,6 +9,8 @@ import { sampleVersion } from './sample-version';
     ObservabilityModule.forRoot({
       metrics: {
         defaultLabels: { service: 'orders-sample', version: sampleVersion() },
+        // With METRICS_TOKEN set, /metrics answers 401 unless Prometheus sends "Authorization: Bearer <token>".
+        ...(process.env.METRICS_TOKEN ? { auth: { bearerToken: process.env.METRICS_TOKEN } } : {}),
       },
       health: {
         // Kubernetes: keep terminationGracePeriodSeconds above this plus the longest request.

@@ -15,7 +15,7 @@ export const WORKER_LABEL = 'worker';
  *   cannot be summed, get a `worker` label with the worker's pid: one series per live worker, so that
  *   one worker's leak or lag stays visible.
  */
-export function aggregateSnapshots(live: WorkerSnapshot[], dead: WorkerSnapshot[], perWorker: ReadonlySet<string>): Registry {
+export function aggregateSnapshots(live: WorkerSnapshot[], dead: Array<{ metrics: any[] }>, perWorker: ReadonlySet<string>): Registry {
   const inputs: any[][] = [];
   for (const snapshot of live) {
     inputs.push(snapshot.metrics.map((metric) => (perWorker.has(metric.name) || metric.type === 'summary' ? labelled(metric, snapshot.pid) : metric)));

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ObservabilityConfigError } from '../observability-config.error';
 
@@ -11,6 +11,13 @@ export interface WorkerSnapshot {
   /** Monotonic per worker: a later snapshot has a higher number. */
   seq: number;
   writtenAt: number;
+  metrics: any[];
+}
+
+/** The counts of many dead workers folded into one file, and which dead workers' files it replaces. */
+export interface FoldedSnapshot {
+  seq: number;
+  ids: string[];
   metrics: any[];
 }
 
@@ -30,6 +37,8 @@ const LOCK_STALE_MS = 10_000;
  * - `deployment.json`: the app and primary the directory currently belongs to;
  * - `w-<id>.json` / `w-<id>.sock` (id: `<pid>-<nonce>`): a live worker's last snapshot and the socket it answers scrapes on;
  * - `dead-<id>.json`: the last snapshot of a worker that ended, whose counters stay in the sum;
+ * - `folded-<seq>.json`: many dead snapshots summed into one (so a crash loop does not grow every scrape),
+ *   with the ids of the `dead-<id>.json` files it replaces (readers skip those until they are removed);
  * - `boot.lock`: held while a worker joins (or starts) the deployment.
  * Every file is written to a temporary name and renamed, so a reader sees a whole file or none.
  */
@@ -99,17 +108,46 @@ export class ClusterDirectory {
     await this.writeAtomic(MARKER, JSON.stringify(marker));
   }
 
-  /** Ids of the workers that have a file or a socket, and of the dead ones. */
-  async list(): Promise<{ workers: string[]; dead: string[] }> {
+  /** Ids of the workers that have a file or a socket, of the dead ones, and the newest folded file's seq (0: none). */
+  async list(): Promise<{ workers: string[]; dead: string[]; folded: number }> {
     const workers = new Set<string>();
     const dead: string[] = [];
+    let folded = 0;
     for (const name of await readdir(this.path)) {
       const m = /^(w|dead)-(\d+-[0-9a-f]+)\.(json|sock)$/.exec(name);
-      if (!m) continue;
-      if (m[1] === 'w') workers.add(m[2]);
-      else if (m[3] === 'json') dead.push(m[2]);
+      if (m) {
+        if (m[1] === 'w') workers.add(m[2]);
+        else if (m[3] === 'json') dead.push(m[2]);
+        continue;
+      }
+      const f = /^folded-(\d+)\.json$/.exec(name);
+      if (f) folded = Math.max(folded, Number(f[1]));
     }
-    return { workers: [...workers], dead };
+    return { workers: [...workers], dead, folded };
+  }
+
+  readFolded(seq: number): Promise<FoldedSnapshot | null> {
+    return this.readJson<FoldedSnapshot>(`folded-${seq}.json`);
+  }
+
+  /**
+   * Writes `folded-<seq>.json` unless it exists (another worker folded first: `false`), then removes
+   * the files it replaces: the previous folded file and the dead snapshots it now holds.
+   */
+  async writeFolded(folded: FoldedSnapshot, replaces: { previous: number; dead: string[] }): Promise<boolean> {
+    const tmp = join(this.path, `.folded-${folded.seq}.${process.pid}.tmp`);
+    await writeFile(tmp, JSON.stringify(folded));
+    try {
+      await link(tmp, join(this.path, `folded-${folded.seq}.json`));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+    if (replaces.previous > 0) await unlink(join(this.path, `folded-${replaces.previous}.json`)).catch(ignoreMissing);
+    for (const id of replaces.dead) await unlink(join(this.path, `dead-${id}.json`)).catch(ignoreMissing);
+    return true;
   }
 
   /** Writes a worker's snapshot (already serialized) to its file, atomically. */

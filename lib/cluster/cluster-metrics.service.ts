@@ -6,9 +6,12 @@ import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { aggregateSnapshots } from './cluster-aggregation';
-import { ClusterDirectory, isAlive, WorkerSnapshot } from './cluster-directory';
+import { ClusterDirectory, FoldedSnapshot, isAlive, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
 import { askPeer, PeerServer } from './cluster-peers';
+
+/** Dead workers' files that are folded into one once there are this many. */
+const FOLD_AT = 4;
 
 /** The module's own gauges that are kept per worker (summing 1 = up over workers means nothing). */
 const MODULE_PER_WORKER = ['health_indicator_status'];
@@ -35,6 +38,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private chain: Promise<unknown> = Promise.resolve();
   private missingSince: number | null = null;
   private writeFailureLogged = false;
+  private folding = false;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
@@ -88,34 +92,64 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const options = this.options as ResolvedClusterMetricsOptions;
     const [own, listing] = await Promise.all([this.snapshot(), directory.list()]);
     const live: WorkerSnapshot[] = [own.snapshot];
-    const dead = new Map<string, WorkerSnapshot>();
     await Promise.all(
       listing.workers
         .filter((id) => id !== this.id)
         .map(async (id) => {
           const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs);
           if (answer.ok) return void live.push(answer.snapshot);
-          if (answer.reason === 'gone' && !isAlive(pidOf(id))) {
-            // It died: its last snapshot (written before any scrape saw its counts) is kept.
-            await directory.retire(id);
-          } else {
-            // Alive but slow, booting or closing: its file has everything a scrape reported of it.
-            const file = await directory.readSnapshot(id);
-            if (file) return void live.push(file);
-          }
-          const kept = await directory.readDead(id);
-          if (kept) dead.set(id, kept);
+          // It died: its last snapshot (written before any scrape saw its counts) is kept, read below.
+          if (answer.reason === 'gone' && !isAlive(pidOf(id))) return void (await directory.retire(id));
+          // Alive but slow, booting or closing: its file has everything a scrape reported of it.
+          const file = await directory.readSnapshot(id);
+          if (file) live.push(file);
         }),
     );
-    await Promise.all(
-      listing.dead
-        .filter((id) => !dead.has(id))
-        .map(async (id) => {
-          const kept = await directory.readDead(id);
-          if (kept) dead.set(id, kept);
-        }),
-    );
-    return aggregateSnapshots(live, [...dead.values()], this.perWorker);
+    const kept = await this.readKept(directory);
+    if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
+    // A worker that answered and then retired itself is counted once, from its answer.
+    const liveIds = new Set(live.map((snapshot) => snapshot.id));
+    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker);
+  }
+
+  /**
+   * The kept counts of dead workers: the newest folded file and the dead snapshots it does not hold.
+   * A file that vanished while being read (folded meanwhile) means the listing is stale: read again.
+   */
+  private async readKept(directory: ClusterDirectory) {
+    for (let attempt = 0; ; attempt++) {
+      const listing = await directory.list();
+      const folded = listing.folded > 0 ? await directory.readFolded(listing.folded) : null;
+      const held = new Set(folded?.ids ?? []);
+      const unfolded = listing.dead.filter((id) => !held.has(id));
+      const dead = await Promise.all(unfolded.map((id) => directory.readDead(id)));
+      const complete = (listing.folded === 0 || folded !== null) && dead.every((d) => d !== null);
+      if (complete || attempt >= 5) {
+        const snapshots: Array<WorkerSnapshot | FoldedSnapshot> = [...(folded ? [folded] : []), ...dead.filter((d): d is WorkerSnapshot => d !== null)];
+        return { listing, folded, unfolded, snapshots };
+      }
+    }
+  }
+
+  /** Sums the dead snapshots into one folded file, so that a crash loop does not make every scrape slower. */
+  private async fold(directory: ClusterDirectory): Promise<void> {
+    if (this.folding) return;
+    this.folding = true;
+    try {
+      await directory.withBootLock(async () => {
+        const { listing, folded, unfolded, snapshots } = await this.readKept(directory);
+        if (unfolded.length < FOLD_AT) return;
+        const metrics = await aggregateSnapshots([], snapshots, this.perWorker).getMetricsAsJSON();
+        // Dead files an earlier fold held but could not remove (it was interrupted) stay held.
+        const stillHeld = (folded?.ids ?? []).filter((id) => listing.dead.includes(id));
+        await directory.writeFolded(
+          { seq: listing.folded + 1, ids: [...stillHeld, ...unfolded], metrics },
+          { previous: listing.folded, dead: [...stillHeld, ...unfolded] },
+        );
+      });
+    } finally {
+      this.folding = false;
+    }
   }
 
   /**
@@ -184,10 +218,10 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     return next;
   }
 
-  private logWriteFailure(error: unknown): void {
+  private logWriteFailure(error: unknown, what = "writing this worker's snapshot"): void {
     if (this.writeFailureLogged) return;
     this.writeFailureLogged = true;
-    this.logger.error(`metrics.cluster: writing this worker's snapshot failed: ${(error as Error)?.message ?? String(error)}`);
+    this.logger.error(`metrics.cluster: ${what} failed: ${(error as Error)?.message ?? String(error)}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ObservabilityConfigError } from '../observability-config.error';
+import { MAX_TIMER_MS } from '../observability.constants';
 import { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster-options.interface';
 
 const KEYS = ['directory', 'app', 'snapshotIntervalMs', 'peerTimeoutMs', 'expectedWorkers', 'missingWorkersGraceMs', 'perWorker'];
@@ -41,7 +42,8 @@ export function resolveClusterOptions(
   }
   const count = (key: 'snapshotIntervalMs' | 'peerTimeoutMs' | 'missingWorkersGraceMs' | 'expectedWorkers', fallback: number, min: number) => {
     const value = c[key] ?? fallback;
-    if (!Number.isInteger(value) || value < min) throw ObservabilityConfigError.invalidOption(`metrics.cluster.${key}`, `a whole number ≥ ${min}`, value);
+    const max = key.endsWith('Ms') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(value) || value < min || value > max) throw ObservabilityConfigError.invalidOption(`metrics.cluster.${key}`, `a whole number from ${min} to ${max}`, value);
     return value;
   };
   const pm2Instances = Number(env.instances);

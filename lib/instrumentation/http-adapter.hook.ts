@@ -70,6 +70,7 @@ export class HttpAdapterHook implements OnModuleInit {
         fastify,
         response,
         route: undefined,
+        aborted: undefined,
         span: undefined,
         run: undefined,
       };
@@ -81,6 +82,7 @@ export class HttpAdapterHook implements OnModuleInit {
       }
       response.once('close', () => {
         exchange.route = readRoute(exchange);
+        exchange.aborted = !response.writableFinished;
         for (let i = 0; i < listeners.length; i++) {
           try {
             listeners[i].onResponse(exchange);

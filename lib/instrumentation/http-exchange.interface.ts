@@ -12,6 +12,11 @@ export interface HttpExchange {
   readonly fastify: boolean;
   /** Node.js response. */
   readonly response: import('node:http').ServerResponse;
+  /**
+   * Set when the response closed: `true` when the connection closed before the response was complete
+   * (the client went away). Such a request is recorded with status 499 (see `recordedStatus()`).
+   */
+  aborted?: boolean;
   /** Route template once known (e.g. `/orders/:id`); `undefined` for a request that matched no route. */
   route?: string;
   /** The request's server span, when tracing covers it; metrics read it for exemplars. */

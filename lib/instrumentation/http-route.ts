@@ -26,3 +26,15 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT'
 export function normalizeMethod(method: string): string {
   return KNOWN_METHODS.has(method) ? method : '_OTHER';
 }
+
+/**
+ * Status recorded for a request whose client closed the connection before the response was complete:
+ * Nginx's 499 "Client Closed Request", in the HTTP metrics and on the server span, so dashboards can
+ * tell aborted requests from the successes they would otherwise look like.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** The status to record: the response's, or 499 when the client went away before the response finished. */
+export function recordedStatus(exchange: HttpExchange): number {
+  return exchange.aborted === true ? CLIENT_CLOSED_REQUEST : exchange.response.statusCode;
+}

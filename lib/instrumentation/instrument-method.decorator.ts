@@ -26,6 +26,14 @@ export function createInstrumentationDecorator<O>(kind: string, options: O): Met
     if (typeof descriptor?.value !== 'function') {
       throw new TypeError(`@${decoratorName(kind)}() can only decorate methods, and ${className}.${String(key)} is not one.`);
     }
+    if (typeof target === 'function') {
+      // The instrumentation is installed on the instances Nest creates; a static method is never called on one.
+      throw new TypeError(
+        `@${decoratorName(kind)}() cannot decorate the static method ${className}.${String(key)}: it would never be instrumented, ` +
+          `because the module instruments methods of the provider and controller instances Nest creates. ` +
+          `Make it an instance method of a provider, or measure it with MetricsService / TracingService.`,
+      );
+    }
     if (!descriptor.value[DISPATCHER_INFO]) {
       descriptor.value = createDispatcher(descriptor.value);
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
-import { normalizeMethod } from '../instrumentation/http-route';
+import { normalizeMethod, recordedStatus } from '../instrumentation/http-route';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedHttpMetricsOptions, ResolvedObservabilityOptions } from '../observability-options.interface';
 import { LeanHistogram, LeanHistogramChild } from './lean-histogram.metric';
@@ -62,7 +62,7 @@ export class HttpMetricsListener implements HttpExchangeListener {
     const seconds = (performance.now() - exchange.start) / 1000;
     const method = normalizeMethod(exchange.method);
     const route = this.routeLabel(exchange.route);
-    const status = exchange.response.statusCode;
+    const status = recordedStatus(exchange);
     const key = `${method} ${status} ${route}`;
     let child = this.children.get(key);
     if (child === undefined) {

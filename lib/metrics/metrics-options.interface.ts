@@ -60,6 +60,46 @@ export interface HttpMetricsOptions {
 }
 
 /**
+ * Options of the OpenTelemetry-API metrics rendered on `/metrics` beside the prom-client Registry
+ * (instruments from `metrics.getMeter(...)`, nestjs-otel's `MetricService`, OpenTelemetry instrumentations).
+ *
+ * @example
+ * { reader: new ObservabilityMetricReader(), scopeLabels: false }
+ */
+export interface OpenTelemetryMetricsOptions {
+  /**
+   * A reader of yours, given to the `MeterProvider` you built. Not needed with `startObservabilitySdk()` or the
+   * `register` preload, whose reader is found on the global `MeterProvider`.
+   * @default undefined
+   */
+  reader?: import('./otel/observability-metric.reader').ObservabilityMetricReader;
+  /**
+   * Whether to render the reader attached to the global `MeterProvider` (see `ObservabilityMetricReader.attachTo()`).
+   * @default true
+   */
+  globalProvider?: boolean;
+  /**
+   * Whether each series carries `otel_scope_name` and `otel_scope_version` labels.
+   * @default true
+   */
+  scopeLabels?: boolean;
+  /**
+   * Whether the resource attributes are rendered as the `target_info` metric.
+   * @default true
+   */
+  targetInfo?: boolean;
+}
+
+/** OpenTelemetry-API metrics options after defaults were applied. */
+export interface ResolvedOpenTelemetryMetricsOptions {
+  enabled: boolean;
+  reader: import('./otel/observability-metric.reader').ObservabilityMetricReader | null;
+  globalProvider: boolean;
+  scopeLabels: boolean;
+  targetInfo: boolean;
+}
+
+/**
  * Credentials Prometheus must send to read `/metrics`: a bearer token (scrape_config `authorization`)
  * or a user name and password (scrape_config `basic_auth`). Compared in constant time. The health
  * probes never require them (the kubelet sends no credentials).
@@ -117,6 +157,12 @@ export interface MetricsOptions {
    */
   decorators?: ClassDecorator[];
   /**
+   * OpenTelemetry-API metrics on the same `/metrics`, serialized by `@opentelemetry/exporter-prometheus`.
+   * `false` leaves them out.
+   * @default {}
+   */
+  openTelemetry?: boolean | OpenTelemetryMetricsOptions;
+  /**
    * Credentials required to read `/metrics`, on the app's port and on the management port; a request
    * without them, or with wrong ones, gets 401 with a `WWW-Authenticate` challenge.
    * @default undefined (no authentication)
@@ -151,6 +197,7 @@ export interface ResolvedMetricsOptions {
   http: false | ResolvedHttpMetricsOptions;
   timedBuckets: number[];
   decorators: ClassDecorator[];
+  openTelemetry: ResolvedOpenTelemetryMetricsOptions;
   auth: ResolvedMetricsAuth | null;
   /** `false` unless `metrics.cluster` is set. */
   cluster: false | ResolvedClusterMetricsOptions;

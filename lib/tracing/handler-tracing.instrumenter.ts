@@ -4,6 +4,7 @@ import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observa
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
 import { createSpanListener, recordException, SpanState } from './span-listener';
+import { UNTRUSTED_SAMPLED_FLAG } from './sampling/observability.sampler';
 
 /**
  * Listeners for the handlers `HandlerTracingInstaller` prepared:
@@ -21,11 +22,13 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
   readonly kinds: readonly string[];
   // Outermost: it must see the server span, not a @Traced span on the same handler.
   readonly order = 200;
+  private readonly trustIncoming: boolean;
 
   constructor(
     @Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer,
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
   ) {
+    this.trustIncoming = options.tracing.trustIncomingSampling;
     this.kinds = [...(options.tracing.routeHandlers ? ['route'] : []), ...(options.tracing.rpc ? ['rpc'] : [])];
   }
 
@@ -36,6 +39,7 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
 
   private rpcListener(spec: InstrumentationSpec, names: Attributes): InvocationListener<SpanState> {
     const tracer = this.tracer;
+    const trustIncoming = this.trustIncoming;
     const patterns = ((spec.options as { patterns?: unknown[] }).patterns ?? []).map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
     const name = patterns.length > 0 ? patterns.join(', ') : `${spec.className}.${spec.methodName}`;
     const attributes: Attributes = { ...names, 'rpc.system': 'nestjs', 'rpc.service': spec.className, 'rpc.method': spec.methodName, 'nest.pattern': name };
@@ -45,7 +49,12 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
         // Transports with headers (NATS, Kafka, RabbitMQ, gRPC…) carry a traceparent; continue it.
         const carrier = headersOf(args.find(isRpcContext));
         const active = context.active();
-        const parentContext = carrier && trace.getSpan(active) === undefined ? propagation.extract(active, carrier, HEADER_GETTER) : active;
+        let parentContext = active;
+        if (carrier && trace.getSpan(active) === undefined) {
+          parentContext = propagation.extract(active, carrier, HEADER_GETTER);
+          // The SDK's sampler (ObservabilitySampler) applies the ratio to an untrusted sampled parent.
+          if (!trustIncoming) parentContext = parentContext.setValue(UNTRUSTED_SAMPLED_FLAG, true);
+        }
         const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parentContext);
         return { span, context: trace.setSpan(parentContext, span) };
       },

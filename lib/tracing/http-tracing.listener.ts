@@ -1,9 +1,13 @@
-import { Attributes, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
+import { Attributes, Context, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
-import { normalizeMethod, readRoute } from '../instrumentation/http-route';
+import { normalizeMethod, readRoute, recordedStatus } from '../instrumentation/http-route';
 import { PathMatcher } from '../metrics/path-matcher';
-
+import { requestAttributes } from './http-span.attributes';
+import { FastPath, FastPathResolver } from './sampling/fast-path.resolver';
+import { UNTRUSTED_SAMPLED_FLAG } from './sampling/observability.sampler';
+import { randomUint32, traceIdWithAccumulation } from './sampling/trace-ids';
+import { UnsampledSpan } from './sampling/unsampled.span';
 
 const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
   keys: (carrier) => Object.keys(carrier),
@@ -13,6 +17,17 @@ const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
 interface TracedExchange extends HttpExchange {
   /** Whether this listener created the span (and so ends it). */
   ownsSpan?: boolean;
+  /** Whether the request attributes still have to be set when the span ends. */
+  attributesAtEnd?: boolean;
+}
+
+/** Options of `HttpTracingListener`. */
+export interface HttpTracingListenerOptions {
+  excludePaths: string[];
+  /** Whether a remote `traceparent` that says "sampled" is followed (else the ratio applies to it). */
+  trustIncomingSampling: boolean;
+  /** Whether the fast path may be used (no `tracing.tracerProvider` of the user's). */
+  fastPath: boolean;
 }
 
 /**
@@ -21,39 +36,67 @@ interface TracedExchange extends HttpExchange {
  * status. Named `GET /orders/:id` once the route is known; attributes follow the OpenTelemetry HTTP
  * semantic conventions. An incoming `traceparent` is continued. When an HTTP auto-instrumentation has
  * already started a server span for the request, that span is enriched and renamed instead.
+ *
+ * Sampling is decided here, before the SDK, when the SDK is the one `startObservabilitySdk()` started
+ * (see `FastPathResolver`): a request that is not sampled gets an `UnsampledSpan` (no SDK span, ids
+ * made only if something propagates or logs them), and a sampled one an SDK span whose attributes are
+ * set once, when it ends.
  */
 export class HttpTracingListener implements HttpExchangeListener {
   private readonly excluded: PathMatcher;
+  private readonly fastPaths: FastPathResolver;
+  private readonly trustIncoming: boolean;
 
   constructor(
     private readonly tracer: Tracer,
-    excludePaths: string[],
+    options: HttpTracingListenerOptions,
   ) {
-    this.excluded = new PathMatcher(excludePaths);
+    this.excluded = new PathMatcher(options.excludePaths);
+    this.fastPaths = new FastPathResolver(tracer, options.fastPath);
+    this.trustIncoming = options.trustIncomingSampling;
   }
 
   onRequest(exchange: TracedExchange): void {
     if (this.excluded.matches(exchange.path)) return;
     const raw: IncomingMessage = exchange.request.raw ?? exchange.request;
-    const active = context.active();
-    const existing = trace.getSpan(active);
+    const existing = trace.getSpan(context.active());
     if (existing !== undefined && existing.isRecording() && (existing as { kind?: SpanKind }).kind === SpanKind.SERVER) {
       this.adopt(exchange, existing);
       return;
     }
-    const method = normalizeMethod(exchange.method);
-    const parent = propagation.extract(ROOT_CONTEXT, raw.headers, HEADER_GETTER);
-    const span = this.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
-    if (span.isRecording()) span.setAttributes(requestAttributes(exchange, raw, method));
-    const spanContext = trace.setSpan(parent, span);
-    exchange.span = span;
-    exchange.ownsSpan = true;
-    // Body parsers read the request stream in listeners that would run outside the request's context:
-    // bind them to it. A request without a body (most GETs) needs no binding, which is not free.
-    if (raw.headers['content-length'] !== undefined ? raw.headers['content-length'] !== '0' : raw.headers['transfer-encoding'] !== undefined) {
-      context.bind(spanContext, raw);
+    const headers = raw.headers;
+    const fastPath = this.fastPaths.current();
+    if (fastPath !== null && !carriesContext(headers, fastPath.fields)) {
+      // A new trace: draw the ratio sampler's accumulation, decide, and make ids only if needed.
+      const accumulation = randomUint32();
+      if (!fastPath.sampling.policy.samplesAccumulation(accumulation)) {
+        this.enter(exchange, raw, new UnsampledSpan(accumulation));
+        return;
+      }
+      fastPath.sampling.idGenerator.presetNext(traceIdWithAccumulation(accumulation));
+      this.startSpan(exchange, raw, ROOT_CONTEXT, fastPath);
+      return;
     }
-    exchange.run = (next) => context.with(spanContext, next);
+    let parent = propagation.extract(ROOT_CONTEXT, headers, HEADER_GETTER);
+    // The SDK's sampler (ObservabilitySampler) reads this mark; the fast path decides below.
+    if (!this.trustIncoming) parent = parent.setValue(UNTRUSTED_SAMPLED_FLAG, true);
+    if (fastPath !== null) {
+      const remote = trace.getSpanContext(parent);
+      if (remote !== undefined && trace.isSpanContextValid(remote)) {
+        if (!fastPath.sampling.policy.samples(remote, remote.traceId, this.trustIncoming)) {
+          this.enter(exchange, raw, new UnsampledSpan(0, remote, parent));
+          return;
+        }
+      } else {
+        const accumulation = randomUint32();
+        if (!fastPath.sampling.policy.samplesAccumulation(accumulation)) {
+          this.enter(exchange, raw, new UnsampledSpan(accumulation, undefined, parent));
+          return;
+        }
+        fastPath.sampling.idGenerator.presetNext(traceIdWithAccumulation(accumulation));
+      }
+    }
+    this.startSpan(exchange, raw, parent, fastPath);
   }
 
   onResponse(exchange: TracedExchange): void {
@@ -63,6 +106,38 @@ export class HttpTracingListener implements HttpExchangeListener {
       this.complete(exchange, span);
       span.end();
     }
+  }
+
+  private startSpan(exchange: TracedExchange, raw: IncomingMessage, parent: Context, fastPath: FastPath | null): void {
+    const method = normalizeMethod(exchange.method);
+    const name = method === '_OTHER' ? 'HTTP' : method;
+    let span: Span;
+    if (fastPath !== null) {
+      // Sampled already: the module's sampler needs no attributes, so they are all set once, at the end.
+      try {
+        span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+      } finally {
+        fastPath.sampling.idGenerator.clearPreset();
+      }
+      exchange.attributesAtEnd = true;
+    } else {
+      // Another sampler may look at the request attributes: give them at the start.
+      span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
+      if (span.isRecording()) span.setAttributes(requestAttributes(exchange, raw, method));
+    }
+    exchange.span = span;
+    exchange.ownsSpan = true;
+    this.enter(exchange, raw, trace.setSpan(parent, span));
+  }
+
+  /** Runs the rest of the request in `spanContext`. */
+  private enter(exchange: TracedExchange, raw: IncomingMessage, spanContext: Context): void {
+    // Body parsers read the request stream in listeners that would run outside the request's context:
+    // bind them to it. A request without a body (most GETs) needs no binding, which is not free.
+    if (raw.headers['content-length'] !== undefined ? raw.headers['content-length'] !== '0' : raw.headers['transfer-encoding'] !== undefined) {
+      context.bind(spanContext, raw);
+    }
+    exchange.run = (next) => context.with(spanContext, next);
   }
 
   /**
@@ -84,46 +159,26 @@ export class HttpTracingListener implements HttpExchangeListener {
 
   private complete(exchange: TracedExchange, span: Span): void {
     if (exchange.route === undefined) exchange.route = readRoute(exchange);
-    if (span.isRecording()) {
-      const status = exchange.response.statusCode;
-      const method = normalizeMethod(exchange.method);
-      const spanMethod = method === '_OTHER' ? 'HTTP' : method;
-      const attributes: Attributes = { 'http.response.status_code': status };
-      if (exchange.route !== undefined) {
-        attributes['http.route'] = exchange.route;
-        span.updateName(`${spanMethod} ${exchange.route}`);
-      }
-      if (status >= 500) {
-        attributes['error.type'] = String(status);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      if (!exchange.response.writableFinished && exchange.ownsSpan) attributes['observability.aborted'] = true;
-      span.setAttributes(attributes);
+    if (!span.isRecording()) return;
+    const method = normalizeMethod(exchange.method);
+    const attributes: Attributes = exchange.attributesAtEnd ? requestAttributes(exchange, exchange.request.raw ?? exchange.request, method) : {};
+    if (exchange.attributesAtEnd) attributes['http.request.method'] = method;
+    const status = exchange.ownsSpan ? recordedStatus(exchange) : exchange.response.statusCode;
+    attributes['http.response.status_code'] = status;
+    if (exchange.route !== undefined) {
+      attributes['http.route'] = exchange.route;
+      span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${exchange.route}`);
     }
+    if (status >= 500) {
+      attributes['error.type'] = String(status);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.setAttributes(attributes);
   }
 }
 
-function requestAttributes(exchange: HttpExchange, raw: IncomingMessage, method: string): Attributes {
-  const attributes: Attributes = {
-    'url.path': exchange.path,
-    'url.scheme': (raw.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
-    'network.protocol.version': raw.httpVersion,
-  };
-  if (method === '_OTHER') attributes['http.request.method_original'] = exchange.method;
-  const host = raw.headers.host;
-  if (host) {
-    const colon = host.lastIndexOf(':');
-    const bracket = host.lastIndexOf(']');
-    if (colon > bracket) {
-      attributes['server.address'] = host.slice(0, colon);
-      attributes['server.port'] = Number(host.slice(colon + 1));
-    } else {
-      attributes['server.address'] = host;
-    }
-  }
-  const userAgent = raw.headers['user-agent'];
-  if (userAgent) attributes['user_agent.original'] = userAgent;
-  const client = raw.socket?.remoteAddress;
-  if (client) attributes['client.address'] = client;
-  return attributes;
+/** Whether the request carries any header of the propagator (a parent, trace state or baggage). */
+function carriesContext(headers: IncomingHttpHeaders, fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (headers[fields[i]] !== undefined) return true;
+  return false;
 }

@@ -1,5 +1,6 @@
 import { Attributes, context, Context, Span, SpanKind, SpanStatusCode, trace, TraceFlags, Tracer } from '@opentelemetry/api';
 import { InvocationListener } from '../instrumentation/instrumentation-spec.interface';
+import { UnsampledSpan } from './sampling/unsampled.span';
 
 /** What a span listener keeps between start and end; `null` when no span was created. */
 export type SpanState = { span: Span; context: Context } | null;
@@ -24,6 +25,8 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
     start(_thisArg, args) {
       const parentContext = context.active();
       const parent = trace.getSpan(parentContext);
+      // The request fast path's span: not sampled, and asking for its ids would make them.
+      if (parent instanceof UnsampledSpan) return null;
       // A parent that is not sampled says so for everything below it. (A remote parent from an
       // incoming traceparent is not recording here but may well be sampled: look at its flags.)
       if (parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return null;

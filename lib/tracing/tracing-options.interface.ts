@@ -45,6 +45,15 @@ export interface TracingOptions {
    */
   propagateOutgoing?: boolean;
   /**
+   * Follow the sampled flag of an incoming `traceparent` (W3C behaviour, right inside a trusted mesh).
+   * `false` for an edge service: a caller that says "sampled" gets the sample ratio applied to its trace
+   * id instead, so no client can force 100% sampling; a caller that says "not sampled" is still followed.
+   * Applies to HTTP requests and RPC messages, on the fast path and in the SDK's sampler
+   * (`startObservabilitySdk()`'s, or `ObservabilitySampler` in an SDK of your own).
+   * @default true
+   */
+  trustIncomingSampling?: boolean;
+  /**
    * Name of the tracer (instrumentation scope) the module's spans are created with.
    * @default 'nestjs-observability'
    */
@@ -66,6 +75,7 @@ export interface ResolvedTracingOptions {
   rpc: boolean;
   interceptor: boolean;
   propagateOutgoing: boolean;
+  trustIncomingSampling: boolean;
   tracerName: string;
   tracerProvider: TracerProvider | null;
 }

@@ -10,6 +10,8 @@ import { sampleVersion } from '../sample-version';
     ObservabilityModule.forRoot({
       metrics: {
         defaultLabels: { service: 'pricing-sample', version: sampleVersion() },
+        // The same scrape token as the orders service (the environment is inherited).
+        ...(process.env.METRICS_TOKEN ? { auth: { bearerToken: process.env.METRICS_TOKEN } } : {}),
       },
       health: { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000) },
     }),

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityConfigError, ObservabilityModule } from '../../lib';
-import { ClusterMetricsOptions } from '../../lib/cluster/cluster-options.interface';
+import type { ClusterMetricsOptions } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 
@@ -71,6 +71,26 @@ describe('metrics.cluster in one process', () => {
     const c = await boot({});
     expect(sampleValue(await scrape(c), HTTP_COUNT, ROUTE)).toBeUndefined();
     expect(readdirSync(dir).filter((f) => f.startsWith('dead-'))).toHaveLength(0);
+  });
+
+  it('folds the kept counts of many dead workers into one file, without losing or double-counting any', async () => {
+    const a = await boot({});
+    let sent = 0;
+    for (let i = 0; i < 6; i++) {
+      const b = await boot({});
+      for (let k = 0; k <= i; k++) await request(b.getHttpServer()).get('/orders/2').expect(200);
+      sent += i + 1;
+      await b.close();
+      apps.splice(apps.indexOf(b), 1);
+      expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(sent);
+    }
+    // The fold runs after a scrape that saw 4 or more dead files.
+    for (let i = 0; i < 50 && readdirSync(dir).filter((f) => f.startsWith('dead-')).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(dir).filter((f) => f.startsWith('folded-'))).toHaveLength(1);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(sent);
+    const b = await boot({});
+    await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(b), HTTP_COUNT, ROUTE)).toBe(sent + 1);
   });
 
   it('sums active requests and labels summaries and per-worker metrics with the worker', async () => {

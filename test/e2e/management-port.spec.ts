@@ -131,7 +131,7 @@ describe.each(PLATFORMS)('management port on %s', (platform) => {
   });
 
   it('keeps readiness reachable (503) through the SIGTERM drain, then closes after the app, within a bound despite keep-alive', async () => {
-    const DRAIN = 600;
+    const DRAIN = 1500;
     // Stands for the handler of app.enableShutdownHooks() (which would exit the test process): the module
     // drains on SIGTERM only beside it.
     const nestHandler = () => undefined;
@@ -148,18 +148,18 @@ describe.each(PLATFORMS)('management port on %s', (platform) => {
       const closing = app.close();
       const started = Date.now();
       const during: number[] = [];
-      while (Date.now() - started < DRAIN - 150) {
+      while (Date.now() - started < DRAIN - 400) {
         during.push((await get(port, '/health/ready', {}, 'GET', keepAlive)).status);
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(during.length).toBeGreaterThan(3);
+      expect(during.length).toBeGreaterThanOrEqual(2);
       expect(new Set(during)).toEqual(new Set([503]));
       expect((await get(port, '/health/live')).status).toBe(200);
       await closing;
       app = undefined;
-      // After the drain and the app's own close, within the close bound although a keep-alive socket was open.
+      // After the drain and the app's own close; a keep-alive socket left open does not hold it for its 5 s timeout.
       expect(Date.now() - started).toBeGreaterThanOrEqual(DRAIN - 50);
-      expect(Date.now() - started).toBeLessThan(DRAIN + 2500);
+      expect(Date.now() - started).toBeLessThan(DRAIN + 4000);
       await expect(get(port, '/health/ready')).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       process.off('SIGTERM', nestHandler);

@@ -310,16 +310,20 @@ describe('the packed tarball in fresh consumer apps', () => {
       appDir = (await installs.get(consumer)!).dir;
     }, INSTALL_TIMEOUT);
 
-    it('boots, counts and times /hello, serves both exposition formats and health, drains on SIGTERM and exits 0', async () => {
-      const port = await freePort();
-      app = new RunningApp(
+    /** Starts the consumer app on `port` under this Node; `env` adds to its environment. */
+    const start = (port: number, env: Record<string, string> = {}) =>
+      new RunningApp(
         // The SDK comes from the preload entry, the way the README tells ESM and CommonJS apps to load it.
         spawn(nodeOf(version), [consumer.includes('esm') ? '--import' : '--require', 'nestjs-observability/register', 'main.js'], {
           cwd: appDir,
-          env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'consumer' }, nodeOf(version)),
+          env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'consumer', ...env }, nodeOf(version)),
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
       );
+
+    it('boots, counts and times /hello, serves both exposition formats and health, drains on SIGTERM and exits 0', async () => {
+      const port = await freePort();
+      app = start(port);
       expect(await app.listening()).toBe(port);
       expect(await run(nodeOf(version), ['--version'], appDir)).toMatch(new RegExp(`^v${version}\\.`));
 
@@ -370,6 +374,40 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect((await get(port, '/health/live')).status).toBe(200);
       await expectCleanExit(app);
       expect(Date.now() - started).toBeLessThan(SHUTDOWN_TIMEOUT);
+      expect(app.stderr).toBe('');
+    }, SLOW);
+
+    // On one Node per consumer: the Node 22 run of the Nest 11 consumer is about loading, covered above.
+    (version === '24' ? it : it.skip)('with a management port: /metrics and the probes there only, readiness 503 there through the SIGTERM drain, exits 0', async () => {
+      const [port, managementPort] = [await freePort(), await freePort()];
+      app = start(port, { MANAGEMENT_PORT: String(managementPort) });
+      expect(await app.listening()).toBe(port);
+      for (let i = 0; i < 2; i++) expect((await get(port, '/hello')).status).toBe(200);
+      expect((await get(port, '/metrics')).status).toBe(404);
+      expect((await get(port, '/health/ready')).status).toBe(404);
+      const metrics = await get(managementPort, '/metrics');
+      expect(metrics.status).toBe(200);
+      expect(sampleValue(metrics.body, 'hello_controller_hello_total', { result: 'success', service: 'consumer' })).toBe(2);
+      expect(sampleValue(metrics.body, 'http_server_request_duration_seconds_count', { http_route: '/hello' })).toBe(2);
+      expect((await get(managementPort, '/health/ready')).status).toBe(200);
+
+      // The drain (5 s by default): readiness answers 503 on the management port from SIGTERM until Nest closed.
+      const started = Date.now();
+      app.child.kill('SIGTERM');
+      const answers: Array<{ at: number; status: number }> = [];
+      while (app.running && Date.now() - started < SHUTDOWN_TIMEOUT) {
+        const status = await get(managementPort, '/health/ready').then((r) => r.status, () => 0);
+        answers.push({ at: Date.now() - started, status });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const exit = await app.exited;
+      if (exit.code !== 0) throw new Error(`Expected exit code 0 after SIGTERM, got ${JSON.stringify(exit)}\n${app.output()}`);
+      const reached = answers.filter((a) => a.status !== 0);
+      const first = reached.findIndex((a) => a.status === 503);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(reached[first].at).toBeLessThan(1000);
+      expect(reached.slice(first).every((a) => a.status === 503)).toBe(true);
+      expect(reached.some((a) => a.at >= 4000)).toBe(true);
       expect(app.stderr).toBe('');
     }, SLOW);
   });

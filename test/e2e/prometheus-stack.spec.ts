@@ -23,9 +23,18 @@ function replaceOnce(text: string, search: string | RegExp, replacement: string)
   return text.replace(search, replacement);
 }
 
-/** deploy/prometheus.yml for this machine: the sample's real ports, 1 s intervals, alerts.yml by absolute path. */
-function localPrometheusConfig(ordersPort: number, pricingPort: number): string {
+/** The scrape token of deploy/ (docker-compose and the Kubernetes Secret use the same demo value). */
+const DEMO_TOKEN = readFileSync(join(DEPLOY, 'metrics-token'), 'utf8').trim();
+
+/**
+ * deploy/prometheus.yml for this machine: the sample's real ports, 1 s intervals, alerts.yml by absolute
+ * path, and the scrape token from `tokenFile` (both jobs).
+ */
+function localPrometheusConfig(ordersPort: number, pricingPort: number, tokenFile: string): string {
   let text = readFileSync(join(DEPLOY, 'prometheus.yml'), 'utf8');
+  const jobs = text.split('credentials_file: metrics-token').length - 1;
+  if (jobs !== 2) throw new Error(`expected both scrape jobs to read credentials_file: metrics-token, found ${jobs}`);
+  text = text.replaceAll('credentials_file: metrics-token', `credentials_file: ${tokenFile}`);
   text = replaceOnce(text, "'sample:3000'", `'127.0.0.1:${ordersPort}'`);
   text = replaceOnce(text, "'sample:3001'", `'127.0.0.1:${pricingPort}'`);
   text = replaceOnce(text, /scrape_interval: 15s/, 'scrape_interval: 1s');
@@ -69,6 +78,8 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
   let pricingPid: number | undefined;
   /** Every metric name Prometheus holds, once traffic was scraped. */
   let scrapedNames: Set<string>;
+  const TOKEN = 'e2e-scrape-token';
+  let tokenFile: string;
 
   const post = (path: string, body: unknown) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -93,7 +104,11 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     const [port, pricingPort] = [await freePort(), await freePort()];
     base = `http://127.0.0.1:${port}`;
     pricingBase = `http://127.0.0.1:${pricingPort}`;
+    // /metrics of both processes requires the token; Prometheus reads it from a file, as in deploy/.
+    tokenFile = join(buildDir, 'metrics-token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
     sample = new SampleProcess(mainJs, {
+      METRICS_TOKEN: TOKEN,
       PORT: String(port),
       PRICING_PORT: String(pricingPort),
       DRAIN_DELAY_MS: '200',
@@ -107,7 +122,7 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     const live = (await (await fetch(`${base}/health/live`)).json()) as { details: Record<string, { pid?: number }> };
     pricingPid = live.details['pricing-process']?.pid;
 
-    prometheus = await startPrometheus(localPrometheusConfig(port, pricingPort), ['--enable-feature=exemplar-storage']);
+    prometheus = await startPrometheus(localPrometheusConfig(port, pricingPort, tokenFile), ['--enable-feature=exemplar-storage']);
     // Traffic in bursts across several scrapes, so that rate() sees increases.
     await prometheus.waitFor('a first scrape of the sample', async () => ((await prometheus!.query('up{job="orders-sample"} == 1')).data.result as PromSample[]).length > 0);
     for (let round = 0; round < 3; round++) {
@@ -159,6 +174,15 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     expect(create?.parentSpanId).toBe(root.spanId);
     // And the pricing service's own @Traced span hangs below its server span.
     expect(trace.find((s) => s.name === 'PricingService.quote')?.parentSpanId).toBe(pricingServer.spanId);
+  });
+
+  it('/metrics of both processes answers 401 without the token that Prometheus sends, and the probes need none', async () => {
+    for (const url of [base, pricingBase]) {
+      const denied = await fetch(`${url}/metrics`);
+      expect({ url, status: denied.status, challenge: denied.headers.get('www-authenticate') }).toEqual({ url, status: 401, challenge: 'Bearer realm="metrics"' });
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    }
   });
 
   it('Prometheus scrapes both processes: targets up, /orders/:id histogram, rate(), histogram_quantile(), health gauge', async () => {
@@ -309,7 +333,9 @@ describe('promtool on deploy/', () => {
     expect(asIs.output).toContain('SUCCESS: 4 rules found');
     expect(asIs.status).toBe(0);
     const copy = join(dir, 'prometheus.yml');
-    writeFileSync(copy, localPrometheusConfig(3000, 3001));
+    const token = join(dir, 'token');
+    writeFileSync(token, 'x\n');
+    writeFileSync(copy, localPrometheusConfig(3000, 3001, token));
     const checked = promtool(['check', 'config', copy]);
     expect(checked.output).toContain('SUCCESS: 4 rules found');
     expect(checked.status).toBe(0);
@@ -365,6 +391,24 @@ describe('deploy/k8s and docker-compose: shutdown timing and probes match the sa
     const compose = readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8');
     expect(Number(/DRAIN_DELAY_MS: "(\d+)"/.exec(compose)?.[1])).toBe(drainMs);
     expect(Number(/stop_grace_period: (\d+)s/.exec(compose)?.[1])).toBe(grace);
+  });
+
+  it('the scrape token: one Secret that the pods and the ServiceMonitor read, and one demo value for docker-compose', () => {
+    const secret = readFileSync(join(DEPLOY, 'k8s', 'metrics-token.secret.yaml'), 'utf8');
+    const name = /^kind: Secret\nmetadata:\n  name: (\S+)$/m.exec(secret)?.[1];
+    expect(name).toBe('orders-sample-metrics');
+    expect(/^  token: (\S+)$/m.exec(secret)?.[1]).toBe(DEMO_TOKEN);
+    expect(deployment).toMatch(new RegExp(`- name: METRICS_TOKEN\\n\\s+valueFrom:\\n\\s+secretKeyRef:\\n\\s+name: ${name}\\n\\s+key: token\\n`));
+    const monitor = readFileSync(join(DEPLOY, 'k8s', 'servicemonitor.yaml'), 'utf8');
+    const endpoints = monitor.split('    - port: ').slice(1);
+    expect(endpoints).toHaveLength(2);
+    for (const endpoint of endpoints) {
+      expect(endpoint).toMatch(new RegExp(`authorization:\\n\\s+type: Bearer\\n\\s+credentials:\\n\\s+name: ${name}\\n\\s+key: token\\n`));
+    }
+    expect(readFileSync(join(DEPLOY, 'k8s', 'kustomization.yaml'), 'utf8')).toContain('- metrics-token.secret.yaml');
+    const compose = readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8');
+    expect(/METRICS_TOKEN: (\S+)/.exec(compose)?.[1]).toBe(DEMO_TOKEN);
+    expect(compose).toContain('- ./metrics-token:/etc/prometheus/metrics-token:ro');
   });
 
   it('the startup, liveness and readiness probes use the three health paths on the http port', () => {

@@ -17,6 +17,7 @@ describe('resolveObservabilityOptions', () => {
       },
       timedBuckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       decorators: [],
+      openTelemetry: { enabled: true, reader: null, globalProvider: true, scopeLabels: true, targetInfo: true },
       auth: null,
       cluster: false,
     });
@@ -28,6 +29,7 @@ describe('resolveObservabilityOptions', () => {
       rpc: true,
       interceptor: false,
       propagateOutgoing: true,
+      trustIncomingSampling: true,
       tracerName: 'nestjs-observability',
       tracerProvider: null,
     });
@@ -43,8 +45,19 @@ describe('resolveObservabilityOptions', () => {
     expect(resolveObservabilityOptions({ metrics: { http: false, defaultMetrics: false } }).metrics).toMatchObject({ http: false, defaultMetrics: false });
   });
 
+  it('normalises endpoint paths: duplicate and trailing slashes dropped, and still no collision between other paths', () => {
+    const resolved = resolveObservabilityOptions({ metrics: { path: '//ops//metrics/' }, health: { path: '/k8s//', probePaths: { readiness: '/ready/', startup: 'probes/startup' } } });
+    expect(resolved.metrics.path).toBe('/ops/metrics');
+    expect(resolved.health.path).toBe('/k8s');
+    expect(resolved.health.probePaths).toEqual({ liveness: 'live', readiness: 'ready', startup: 'probes/startup' });
+    // The metrics path may be anything but a probe's, and a switched-off part takes no path.
+    expect(resolveObservabilityOptions({ metrics: { path: '/health' } }).metrics.path).toBe('/health');
+    expect(resolveObservabilityOptions({ metrics: { path: '/health/ready' }, health: false }).metrics.path).toBe('/health/ready');
+    expect(resolveObservabilityOptions({ health: { drainDelayMs: 2 ** 31 - 1 } }).health.drainDelayMs).toBe(2 ** 31 - 1);
+  });
+
   it.each([
-    [{ metrics: { path: 42 } }, 'Invalid option "metrics.path": expected a string that starts with "/", like "/metrics", got 42.'],
+    [{ metrics: { path: 42 } }, 'Invalid option "metrics.path": expected a string that starts with "/", like "/metrics", made of literal segments'],
     [{ metrics: { path: 'metrics' } }, 'Invalid option "metrics.path": expected a string that starts with "/"'],
     [{ metrics: { http: { buckets: [1, 0.5] } } }, 'Invalid option "metrics.http.buckets": expected a non-empty array of finite numbers in increasing order'],
     [{ metrics: { http: { buckets: [] } } }, 'Invalid option "metrics.http.buckets"'],
@@ -57,11 +70,22 @@ describe('resolveObservabilityOptions', () => {
     [{ metrics: { decorators: ['Public'] } }, 'Invalid option "metrics.decorators"'],
     [{ metrics: { pth: '/x' } }, 'Unknown option "metrics.pth". Known options of "metrics": path, defaultMetrics'],
     [{ tracing: { exemplars: 'yes' } }, 'Invalid option "tracing.exemplars": expected a boolean, got "yes".'],
+    [{ tracing: { trustIncomingSampling: 'no' } }, 'Invalid option "tracing.trustIncomingSampling": expected a boolean, got "no".'],
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
     [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars, routeHandlers, rpc, interceptor'],
     [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health, management.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
+    [{ metrics: { path: '/health/live/' } }, 'Options "metrics.path" and "health.probePaths.liveness" both put an endpoint on /health/live'],
+    [{ health: { path: '/k8s', probePaths: { startup: 'READY', readiness: 'ready' } } }, 'Options "health.probePaths.readiness" and "health.probePaths.startup" both put an endpoint on /k8s/READY'],
+    [{ metrics: { path: '/' } }, 'Invalid option "metrics.path"'],
+    [{ metrics: { path: '/metrics?x=1' } }, 'Invalid option "metrics.path"'],
+    [{ metrics: { path: '/metrics/(.*)' } }, 'Invalid option "metrics.path"'],
+    [{ health: { probePaths: { readiness: '' } } }, 'Invalid option "health.probePaths.readiness"'],
+    [{ health: { probePaths: [] } }, 'Invalid option "health.probePaths": expected an object'],
+    [{ metrics: { defaultLabels: { __name__: 'x' } } }, 'Invalid option "metrics.defaultLabels.__name__"'],
+    [{ health: { drainDelayMs: 2 ** 31 } }, 'Invalid option "health.drainDelayMs": expected a number of milliseconds from 0 to 2147483647'],
+    [{ health: { liveness: { maxHeapUsedBytes: Infinity } } }, 'Invalid option "health.liveness.maxHeapUsedBytes"'],
   ])('rejects %j with a message that names the option', (options, message) => {
     expect(() => resolveObservabilityOptions(options as any)).toThrow(ObservabilityConfigError);
     expect(() => resolveObservabilityOptions(options as any)).toThrow(message);

@@ -77,6 +77,12 @@ export interface ObservabilitySdk {
   readonly stats: SpanExportStats;
   /** Where spans go, for the start-up log line. */
   readonly destination: string;
+  /**
+   * The sampling the SDK was built with, when the module's request fast path can honour it
+   * (`null` with an `OTEL_TRACES_SAMPLER` it cannot express, or a disabled SDK: every request then
+   * goes through the SDK's own path).
+   */
+  readonly sampling?: import('../sampling/trace-sampling').TraceSampling | null;
   /** Exports what is queued. */
   forceFlush(): Promise<void>;
   /** Flushes, then stops the SDK. Safe to call more than once. */

@@ -7,6 +7,7 @@ import { createResource, numberFromEnv, propagatorFromEnv, samplerFromEnv, sdkDi
 import { SdkPackages } from './sdk-packages';
 import { SpanExportStats } from './span-export.stats';
 import { CompactConsoleSpanExporter } from './compact-console.exporter';
+import { createTraceSampling } from '../sampling/trace-sampling';
 
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
 
@@ -73,9 +74,13 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const propagator = propagatorFromEnv(packages);
   if (propagator) propagation.setGlobalPropagator(propagator as Parameters<typeof propagation.setGlobalPropagator>[0]);
 
+  // One sampling rule for the SDK and the module's request fast path (lib/tracing/sampling); null when
+  // OTEL_TRACES_SAMPLER names a sampler it cannot express, which the SDK then builds from the environment.
+  const sampling = createTraceSampling(options.sampleRatio, env);
   const tracerProvider = new traceSdk.TracerProvider({
     resource,
-    sampler: createSampler(options, packages),
+    sampler: sampling ? sampling.sampler : createSampler(options, packages),
+    ...(sampling ? { idGenerator: sampling.idGenerator } : {}),
     spanLimits: spanLimitsFromEnv(),
     spanProcessors,
   });
@@ -89,6 +94,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const handle: ObservabilitySdk = {
     stats,
     destination,
+    sampling,
     forceFlush: () => tracerProvider.forceFlush(),
     shutdown: () => {
       stopped ??= Promise.resolve()

@@ -39,7 +39,13 @@ Controller('hello')(HelloController);
 
 export class AppModule {}
 Module({
-  imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { service: 'consumer' } } })],
+  imports: [
+    ObservabilityModule.forRoot({
+      metrics: { defaultLabels: { service: 'consumer' } },
+      // MANAGEMENT_PORT moves /metrics and the probes to a port of their own.
+      management: process.env.MANAGEMENT_PORT ? { port: Number(process.env.MANAGEMENT_PORT), host: '127.0.0.1' } : false,
+    }),
+  ],
   controllers: [HelloController],
   providers: [GreetingService],
 })(AppModule);

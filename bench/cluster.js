@@ -1,0 +1,174 @@
+'use strict';
+/**
+ * `metrics.cluster` cost (issue 11 §1), one table per part:
+ *
+ * 1. Scrape time: the median wall time of a sequential GET /metrics (as Prometheus scrapes) with
+ *    BENCH_SERIES sample lines per worker (default 1,000), for one worker without `metrics.cluster`
+ *    (the baseline), one worker with it, and 2, 4 and 8 `node:cluster` workers with it. The target:
+ *    8 workers ≤ 3× one worker without it.
+ * 2. The hot path: `wrk -t1 -c20` on GET /hello against one worker without and with `metrics.cluster`
+ *    (the request path is the same code; this shows the periodic snapshot is not felt), interleaved rounds.
+ *
+ *   npm run bench:cluster [-- --quick]
+ *
+ * This script is the `node:cluster` primary (no library code runs in it). Needs wrk. Prints markdown;
+ * every worker is stopped before it exits.
+ */
+const cluster = require('node:cluster');
+const { execFile } = require('node:child_process');
+const http = require('node:http');
+const net = require('node:net');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const { median, mad, rotate } = require('./lib/stats');
+
+const quick = process.argv.includes('--quick');
+const SERIES = Number(process.env.BENCH_SERIES ?? 1000);
+const SCRAPES = quick ? 10 : 40;
+const WRK_SECONDS = quick ? 1 : 4;
+const WRK_ROUNDS = quick ? 1 : 3;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forks `count` workers on one port (with `metrics.cluster` in a fresh directory, or without). */
+async function startWorkers(count, withCluster) {
+  const port = await freePort();
+  const dir = withCluster ? mkdtempSync(path.join(tmpdir(), 'bench-cluster-')) : null;
+  cluster.setupPrimary({ exec: path.join(__dirname, 'cluster-worker.js'), silent: false });
+  const env = { BENCH_PORT: String(port), BENCH_SERIES: String(SERIES), ...(dir ? { BENCH_CLUSTER_DIR: dir } : {}) };
+  const workers = [];
+  for (let i = 0; i < count; i++) {
+    const worker = cluster.fork(env);
+    workers.push(worker);
+    // One at a time: they join the deployment in turn anyway, and booting 8 Nest apps at once on a
+    // small machine only makes each slower.
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    });
+  }
+  return {
+    port,
+    async stop() {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise((resolve) => {
+              if (w.isDead()) return resolve();
+              const timer = setTimeout(() => w.process.kill('SIGKILL'), 10_000);
+              w.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function scrape(port) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+        let lines = 0;
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) lines++;
+        });
+        res.on('end', () => resolve({ ms: performance.now() - start, lines }));
+      })
+      .on('error', reject);
+  });
+}
+
+async function scrapeTimes(port) {
+  for (let i = 0; i < 3; i++) await scrape(port); // warm-up
+  const times = [];
+  let lines = 0;
+  for (let i = 0; i < SCRAPES; i++) {
+    const r = await scrape(port);
+    times.push(r.ms);
+    lines = r.lines;
+  }
+  return { times, lines };
+}
+
+function wrk(port) {
+  return new Promise((resolve, reject) => {
+    execFile('wrk', ['-t1', '-c20', `-d${WRK_SECONDS}s`, `http://127.0.0.1:${port}/hello`], { timeout: (WRK_SECONDS + 20) * 1000, killSignal: 'SIGKILL' }, (error, stdout) => {
+      if (error) return reject(error);
+      resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)[1]));
+    });
+  });
+}
+
+async function scrapePart() {
+  const variants = [
+    { name: '1 worker, no `metrics.cluster` (baseline)', count: 1, withCluster: false },
+    { name: '1 worker, `metrics.cluster: true`', count: 1, withCluster: true },
+    { name: '2 workers', count: 2, withCluster: true },
+    { name: '4 workers', count: 4, withCluster: true },
+    { name: '8 workers', count: 8, withCluster: true },
+  ];
+  const rows = [];
+  for (const v of variants) {
+    const workers = await startWorkers(v.count, v.withCluster);
+    try {
+      const { times, lines } = await scrapeTimes(workers.port);
+      rows.push({ ...v, median: median(times), mad: mad(times), lines });
+    } finally {
+      await workers.stop();
+    }
+  }
+  const base = rows[0].median;
+  console.log(`\n### Scrape time, ${SERIES} sample lines per worker, ${SCRAPES} sequential scrapes\n`);
+  console.log('| Workers | Lines in the answer | Median scrape (ms) ± MAD | vs baseline |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${r.lines} | ${r.median.toFixed(1)} ± ${r.mad.toFixed(1)} | ${(r.median / base).toFixed(2)}× |`);
+}
+
+async function hotPathPart() {
+  const results = { off: [], on: [] };
+  const servers = { off: await startWorkers(1, false), on: await startWorkers(1, true) };
+  try {
+    for (let round = 0; round < WRK_ROUNDS; round++) {
+      for (const key of rotate(['off', 'on'], round)) results[key].push(await wrk(servers[key].port));
+    }
+  } finally {
+    await servers.off.stop();
+    await servers.on.stop();
+  }
+  const ratios = results.on.map((v, i) => v / results.off[i]);
+  console.log(`\n### Hot path: GET /hello, one worker, wrk -t1 -c20, ${WRK_ROUNDS} × ${WRK_SECONDS} s interleaved\n`);
+  console.log('| Variant | Requests/s (median) ± MAD |');
+  console.log('|---|---:|');
+  console.log(`| no \`metrics.cluster\` | ${median(results.off).toFixed(0)} ± ${mad(results.off).toFixed(0)} |`);
+  console.log(`| \`metrics.cluster: true\` | ${median(results.on).toFixed(0)} ± ${mad(results.on).toFixed(0)} |`);
+  console.log(`\nwith / without, median of per-round ratios: ${median(ratios).toFixed(3)}×`);
+}
+
+async function main() {
+  await scrapePart();
+  await hotPathPart();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+    process.exit(1);
+  },
+);

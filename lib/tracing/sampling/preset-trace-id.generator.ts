@@ -1,0 +1,34 @@
+import { randomSpanId, randomUint32, traceIdWithAccumulation } from './trace-ids';
+
+/**
+ * The SDK's `IdGenerator` (same shape as OpenTelemetry's `RandomIdGenerator`), with one addition: the
+ * request fast path, having decided "sampled" on a trace id it drew itself, hands that id over for the
+ * `startSpan()` it calls next, so that the SDK's span carries the very id the decision was taken on.
+ * The hand-over is synchronous (set, `startSpan`, cleared), so no other span can take it.
+ */
+export class PresetTraceIdGenerator {
+  private preset: string | undefined;
+
+  /** The next `generateTraceId()` returns `traceId`. */
+  presetNext(traceId: string): void {
+    this.preset = traceId;
+  }
+
+  /** Drops a preset id that no `startSpan()` used (e.g. tracing suppressed in that context). */
+  clearPreset(): void {
+    this.preset = undefined;
+  }
+
+  generateTraceId(): string {
+    const preset = this.preset;
+    if (preset !== undefined) {
+      this.preset = undefined;
+      return preset;
+    }
+    return traceIdWithAccumulation(randomUint32());
+  }
+
+  generateSpanId(): string {
+    return randomSpanId();
+  }
+}
