@@ -28,7 +28,7 @@ export class ObservabilityMetricsController extends PrometheusController {
   // ts-expect-error comment would not survive (a consumer compiling with skipLibCheck: false would get TS2416).
   override async index(@Req() request: any, @Res() response?: any): Promise<any> {
     // With a management port, /metrics is served there only (forRootAsync still registers this controller).
-    if (!this.options.metrics.enabled || this.options.management.enabled) throw new NotFoundException();
+    if (!this.options.metrics.enabled || !this.options.metrics.endpoint || this.options.management.enabled) throw new NotFoundException();
     const adapter = this.adapterHost.httpAdapter;
     const answer = await this.endpoint.respond((request.headers ?? request.raw?.headers ?? {}) as RequestHeaders);
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);
