@@ -174,6 +174,47 @@ describe('metrics.cluster with real process managers', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.sock'))).toEqual([]);
   }, 120_000);
 
+  it('node:cluster with a management port: every worker listens on it through the shared handle, any of them answers with the sum', async () => {
+    const [port, managementPort] = [await freePort(), await freePort()];
+    let primary: ChildProcess | undefined;
+    let output = '';
+    try {
+      primary = spawn(NODE, [join(build, 'test', 'fixtures', 'cluster', 'primary.js')], {
+        env: childEnv({ CLUSTER_DIR: join(scratch, 'metrics'), PORT: String(port), MANAGEMENT_PORT: String(managementPort), WORKERS: '3', EXPECTED_WORKERS: '3' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      primary.stdout!.on('data', (c) => (output += c));
+      primary.stderr!.on('data', (c) => (output += c));
+      await until('3 workers listening', () => ((output.match(/worker \d+ listening/g) ?? []).length >= 3 ? true : undefined)).catch((e) => {
+        throw new Error(`${e.message}\n${output}`);
+      });
+      expect((await get(port, '/metrics')).status).toBe(404);
+      const answers = await Promise.all(Array.from({ length: 30 }, () => get(port, '/work')));
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      // Whichever worker the shared handle gives a scrape to, it answers with the sum over all three.
+      const answering = new Set<number>();
+      for (let i = 0; i < 12; i++) {
+        const scrape = await get(managementPort, '/metrics');
+        expect({ i, status: scrape.status, count: httpCount(scrape.body) }).toEqual({ i, status: 200, count: 30 });
+        const live = await get(managementPort, '/health/live');
+        expect(live.status).toBe(200);
+        answering.add(JSON.parse(live.body).details.process.pid);
+      }
+      // The probes answer for the worker that receives them, and more than one worker receives them.
+      expect(answering.size).toBeGreaterThan(1);
+      expect(output).not.toMatch(/EADDRINUSE|cannot listen/);
+    } finally {
+      if (primary && primary.exitCode === null) {
+        const exited = new Promise((r) => primary!.once('exit', r));
+        primary.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 8000)))]);
+        clearTimeout(timer);
+        if (primary.exitCode === null) primary.kill('SIGKILL');
+      }
+    }
+  }, 120_000);
+
   it('pm2 cluster mode with -i 2: exact sums, no counter going backwards after a kill', async () => {
     const port = await freePort();
     const dir = join(scratch, 'metrics');
