@@ -241,6 +241,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     return {
       enabled: false,
       path: '/metrics',
+      endpoint: false,
       defaultMetrics: false,
       defaultLabels: {},
       http: false,
@@ -255,7 +256,9 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   if (!isPlainObject(m)) throw ObservabilityConfigError.invalidOption('metrics', 'an object or false', m);
   checkKeys('metrics', m, METRICS_KEYS);
 
-  const path = resolveEndpointPath('metrics.path', m.path ?? '/metrics', '/metrics', false);
+  // false: metrics are recorded (and pushed over OTLP when the SDK does) but not served.
+  const endpoint = m.path !== false;
+  const path = resolveEndpointPath('metrics.path', m.path === false || m.path === undefined ? '/metrics' : m.path, '/metrics', false);
   const defaultLabels = m.defaultLabels ?? {};
   if (!isPlainObject(defaultLabels)) {
     throw ObservabilityConfigError.invalidOption('metrics.defaultLabels', 'an object of label name to string value', defaultLabels);
@@ -279,6 +282,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   return {
     enabled: true,
     path,
+    endpoint,
     defaultMetrics: resolveDefaultMetrics(m.defaultMetrics),
     defaultLabels: { ...defaultLabels },
     http: resolveHttp(m.http, path),

@@ -46,7 +46,7 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     private readonly probes: HealthProbeService,
   ) {
     const { metrics, health } = options;
-    if (metrics.enabled) this.routes.set(metrics.path, 'metrics');
+    if (metrics.enabled && metrics.endpoint) this.routes.set(metrics.path, 'metrics');
     if (health.enabled) {
       const base = health.path === '/' ? '' : health.path;
       for (const probe of Object.keys(health.probePaths) as HealthProbe[]) this.routes.set(`${base}/${health.probePaths[probe]}`, probe);

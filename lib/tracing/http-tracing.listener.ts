@@ -70,7 +70,7 @@ export class HttpTracingListener implements HttpExchangeListener {
       // A new trace: draw the ratio sampler's accumulation, decide, and make ids only if needed.
       const accumulation = randomUint32();
       if (!fastPath.sampling.policy.samplesAccumulation(accumulation)) {
-        this.enter(exchange, raw, trace.setSpan(ROOT_CONTEXT, new UnsampledSpan(accumulation)));
+        this.enter(exchange, raw, new UnsampledSpan(accumulation));
         return;
       }
       fastPath.sampling.idGenerator.presetNext(traceIdWithAccumulation(accumulation));
@@ -84,13 +84,13 @@ export class HttpTracingListener implements HttpExchangeListener {
       const remote = trace.getSpanContext(parent);
       if (remote !== undefined && trace.isSpanContextValid(remote)) {
         if (!fastPath.sampling.policy.samples(remote, remote.traceId, this.trustIncoming)) {
-          this.enter(exchange, raw, trace.setSpan(parent, new UnsampledSpan(0, remote)));
+          this.enter(exchange, raw, new UnsampledSpan(0, remote, parent));
           return;
         }
       } else {
         const accumulation = randomUint32();
         if (!fastPath.sampling.policy.samplesAccumulation(accumulation)) {
-          this.enter(exchange, raw, trace.setSpan(parent, new UnsampledSpan(accumulation)));
+          this.enter(exchange, raw, new UnsampledSpan(accumulation, undefined, parent));
           return;
         }
         fastPath.sampling.idGenerator.presetNext(traceIdWithAccumulation(accumulation));

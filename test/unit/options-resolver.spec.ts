@@ -7,6 +7,7 @@ describe('resolveObservabilityOptions', () => {
     expect(resolved.metrics).toEqual({
       enabled: true,
       path: '/metrics',
+      endpoint: true,
       defaultMetrics: { prefix: '', eventLoopMonitoringPrecision: 10, gcDurationBuckets: [0.001, 0.01, 0.1, 1, 2, 5] },
       defaultLabels: {},
       http: {
@@ -42,6 +43,8 @@ describe('resolveObservabilityOptions', () => {
       http: { excludePaths: ['/prom', '/health', '/health/*'] },
     });
     expect(resolveObservabilityOptions({ metrics: false }).metrics.enabled).toBe(false);
+    // No endpoint, metrics still recorded (for the OTLP push); the default path stays excluded from traffic.
+    expect(resolveObservabilityOptions({ metrics: { path: false } }).metrics).toMatchObject({ enabled: true, endpoint: false, path: '/metrics' });
     expect(resolveObservabilityOptions({ metrics: { http: false, defaultMetrics: false } }).metrics).toMatchObject({ http: false, defaultMetrics: false });
   });
 

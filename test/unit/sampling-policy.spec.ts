@@ -2,6 +2,8 @@ import { ROOT_CONTEXT, SamplingDecision, SpanKind, trace } from '@opentelemetry/
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { ObservabilitySampler, SamplingPolicy } from '../../lib';
 import { UNTRUSTED_SAMPLED_FLAG } from '../../lib/tracing/sampling/observability.sampler';
+import { createContextKey } from '@opentelemetry/api';
+import { UnsampledSpan } from '../../lib/tracing/sampling/unsampled.span';
 import { PresetTraceIdGenerator } from '../../lib/tracing/sampling/preset-trace-id.generator';
 import { randomUint32, traceIdAccumulation, traceIdWithAccumulation } from '../../lib/tracing/sampling/trace-ids';
 
@@ -76,5 +78,28 @@ describe('SamplingPolicy and ObservabilitySampler', () => {
     ids.clearPreset();
     expect(ids.generateTraceId()).not.toBe('0af7651916cd43dd8448eb211c80319c');
     expect(ids.generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('UnsampledSpan is its own context: the span under the API key, the parent context\'s values, ids made once and on demand', () => {
+    const key = createContextKey('test key');
+    const other = createContextKey('other key');
+    const parent = ROOT_CONTEXT.setValue(key, 'parent value');
+    const span = new UnsampledSpan(0x1234abcd, undefined, parent);
+    expect(trace.getSpan(span)).toBe(span);
+    expect(span.getValue(key)).toBe('parent value');
+    const derived = span.setValue(other, 1);
+    expect(trace.getSpan(derived)).toBe(span);
+    expect([derived.getValue(key), derived.getValue(other)]).toEqual(['parent value', 1]);
+    expect(trace.getSpan(span.deleteValue(key))).toBe(span);
+    expect(span.deleteValue(key).getValue(key)).toBeUndefined();
+    const ids = span.spanContext();
+    expect(span.spanContext()).toBe(ids);
+    expect(traceIdAccumulation(ids.traceId)).toBe(0x1234abcd);
+    expect(ids.traceFlags).toBe(0);
+    expect(span.isRecording()).toBe(false);
+    const remote = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0, isRemote: true };
+    const child = new UnsampledSpan(0, remote).spanContext();
+    expect(child.traceId).toBe(remote.traceId);
+    expect(child.spanId).not.toBe(remote.spanId);
   });
 });
