@@ -208,7 +208,8 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   const t = input === false ? {} : (input ?? {});
   if (!isPlainObject(t)) throw ObservabilityConfigError.invalidOption('tracing', 'an object or false', t);
   checkKeys('tracing', t, TRACING_KEYS);
-  const excludePaths = t.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  // The module's own endpoints are never traced, whatever this says (ObservabilityEndpointMatcher).
+  const excludePaths = t.excludePaths ?? [];
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
@@ -244,6 +245,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     return {
       enabled: false,
       path: '/metrics',
+      endpoint: false,
       defaultMetrics: false,
       defaultLabels: {},
       http: false,
@@ -258,7 +260,9 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   if (!isPlainObject(m)) throw ObservabilityConfigError.invalidOption('metrics', 'an object or false', m);
   checkKeys('metrics', m, METRICS_KEYS);
 
-  const path = resolveEndpointPath('metrics.path', m.path ?? '/metrics', '/metrics', false);
+  // false: metrics are recorded (and pushed over OTLP when the SDK does) but not served.
+  const endpoint = m.path !== false;
+  const path = resolveEndpointPath('metrics.path', m.path === false || m.path === undefined ? '/metrics' : m.path, '/metrics', false);
   const defaultLabels = m.defaultLabels ?? {};
   if (!isPlainObject(defaultLabels)) {
     throw ObservabilityConfigError.invalidOption('metrics.defaultLabels', 'an object of label name to string value', defaultLabels);
@@ -282,6 +286,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   return {
     enabled: true,
     path,
+    endpoint,
     defaultMetrics: resolveDefaultMetrics(m.defaultMetrics),
     defaultLabels: { ...defaultLabels },
     http: resolveHttp(m.http, path),
@@ -339,7 +344,8 @@ function resolveHttp(input: false | HttpMetricsOptions | undefined, metricsPath:
   const h = input ?? {};
   if (!isPlainObject(h)) throw ObservabilityConfigError.invalidOption('metrics.http', 'an object or false', h);
   checkKeys('metrics.http', h, HTTP_KEYS);
-  const excludePaths = h.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  // The module's own endpoints are never measured, whatever this says (ObservabilityEndpointMatcher).
+  const excludePaths = h.excludePaths ?? [];
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('metrics.http.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
