@@ -193,11 +193,14 @@ describe('OTLP push of every metric', () => {
     }
   });
 
-  it('pushes the last values when the app stops, then forgets its Registry', async () => {
+  it.each([
+    ['tracing on', {}],
+    ['tracing off', { tracing: false as const }],
+  ])('pushes the last values when the app stops, then forgets its Registry (%s)', async (_case, moduleOptions) => {
     receiver = await startOtlpReceiver();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
     sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
+    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(moduleOptions), OrdersModule] });
     await request(app.getHttpServer()).get('/orders/1').expect(200);
     await app.close(); // flushes the SDK: the push carries the request
     app = undefined;
