@@ -34,7 +34,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private perWorker: ReadonlySet<string> = new Set();
   private seq = 0;
   /** The snapshot queued behind the running one; callers that arrive meanwhile share it. */
-  private queued: Promise<{ snapshot: WorkerSnapshot; json: string }> | null = null;
+  private queued: { persist: boolean; promise: Promise<{ snapshot: WorkerSnapshot; json: string }> } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private missingSince: number | null = null;
   private writeFailureLogged = false;
@@ -92,9 +92,9 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   async collect(): Promise<Registry> {
     const directory = this.directory!;
     const options = this.options as ResolvedClusterMetricsOptions;
-    // The peers are asked while this worker takes its own snapshot.
-    const ownSnapshot = this.snapshot();
     const listing = await directory.list();
+    // The peers are asked while this worker takes its own snapshot.
+    const ownSnapshot = this.snapshot(listing.workers.some((id) => id !== this.id));
     const live: WorkerSnapshot[] = [];
     await Promise.all([
       ownSnapshot.then((own) => void live.unshift(own.snapshot)),
@@ -203,24 +203,35 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
           `this worker's primary is ${process.ppid}. Two running copies of "${options.app}" need a "metrics.cluster.directory" each.`,
       );
     }
+    // A worker alone skips writing at scrape time; now that it has company, it writes what it showed.
+    await Promise.all(alive.map((id) => askPeer(directory.socketPath(id), options.peerTimeoutMs)));
   }
 
-  /** Takes this worker's snapshot and writes it to its file, one at a time, so the file only moves forward. */
-  private snapshot(): Promise<{ snapshot: WorkerSnapshot; json: string }> {
-    if (this.queued) return this.queued;
+  /**
+   * Takes this worker's snapshot and (with `persist`) writes it to its file, one at a time, so the file
+   * only moves forward. A worker alone in its deployment skips the write at scrape time: if it dies,
+   * the next worker starts a new deployment anyway (a worker that joins first makes it write, see `join()`).
+   */
+  private snapshot(persist = true): Promise<{ snapshot: WorkerSnapshot; json: string }> {
+    if (this.queued) {
+      this.queued.persist ||= persist;
+      return this.queued.promise;
+    }
+    const entry = { persist, promise: null as unknown as Promise<{ snapshot: WorkerSnapshot; json: string }> };
     const take = async () => {
       this.queued = null;
       const metrics = await snapshotRegistry(this.metrics.registry, this.defaultLabels);
       const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), metrics };
+      if (!entry.persist) return { snapshot, json: '' };
       const json = JSON.stringify(snapshot);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
       await this.directory?.writeSnapshot(this.id, json, snapshot.seq);
       return { snapshot, json };
     };
-    const next = this.chain.then(take, take);
-    this.queued = next;
-    this.chain = next.catch(() => undefined);
-    return next;
+    entry.promise = this.chain.then(take, take);
+    this.queued = entry;
+    this.chain = entry.promise.catch(() => undefined);
+    return entry.promise;
   }
 
   private logWriteFailure(error: unknown, what = "writing this worker's snapshot"): void {
