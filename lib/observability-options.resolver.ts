@@ -207,7 +207,8 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   const t = input === false ? {} : (input ?? {});
   if (!isPlainObject(t)) throw ObservabilityConfigError.invalidOption('tracing', 'an object or false', t);
   checkKeys('tracing', t, TRACING_KEYS);
-  const excludePaths = t.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  // The module's own endpoints are never traced, whatever this says (ObservabilityEndpointMatcher).
+  const excludePaths = t.excludePaths ?? [];
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('tracing.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }
@@ -340,7 +341,8 @@ function resolveHttp(input: false | HttpMetricsOptions | undefined, metricsPath:
   const h = input ?? {};
   if (!isPlainObject(h)) throw ObservabilityConfigError.invalidOption('metrics.http', 'an object or false', h);
   checkKeys('metrics.http', h, HTTP_KEYS);
-  const excludePaths = h.excludePaths ?? [metricsPath, '/health', '/health/*'];
+  // The module's own endpoints are never measured, whatever this says (ObservabilityEndpointMatcher).
+  const excludePaths = h.excludePaths ?? [];
   if (!Array.isArray(excludePaths) || excludePaths.some((p) => typeof p !== 'string' || !p.startsWith('/'))) {
     throw ObservabilityConfigError.invalidOption('metrics.http.excludePaths', 'an array of paths that start with "/" (a trailing "/*" matches a subtree)', excludePaths);
   }

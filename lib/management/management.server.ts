@@ -63,6 +63,9 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     const { enabled, port, host } = this.options.management;
     if (!enabled || this.server) return;
     const server = createServer((request, response) => void this.handle(request, response));
+    // Scrapes and probes are small GETs: a client that trickles its request is dropped early.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -93,9 +96,14 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     if (!server) return;
     this.server = null;
     this.closing = true;
-    // Stop accepting, end idle keep-alive connections (Prometheus keeps one open), let a request in
-    // flight finish, and after a bound close whatever is left: shutdown ends whatever the clients do.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting (unless the drain already did), end idle keep-alive connections (Prometheus keeps
+    // one open), let a request in flight finish, and after a bound close whatever is left: shutdown ends
+    // whatever the clients do.
+    const closed = new Promise<void>((resolve) => {
+      server.once('close', () => resolve());
+      if (server.listening) server.close();
+      else server.getConnections((error, count) => (error || count === 0) && resolve());
+    });
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
@@ -132,8 +140,8 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     response.writeHead(status, {
       ...headers,
       'Content-Length': String(Buffer.byteLength(body)),
-      // While closing, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
-      ...(this.closing ? { Connection: 'close' } : {}),
+      // From SIGTERM on, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
+      ...(this.closing || this.probes.isShuttingDown ? { Connection: 'close' } : {}),
     });
     response.end(request.method === 'HEAD' ? undefined : body);
   }

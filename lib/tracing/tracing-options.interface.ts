@@ -8,9 +8,10 @@ import type { TracerProvider } from '@opentelemetry/api';
  */
 export interface TracingOptions {
   /**
-   * Request paths that get no server span. An entry ending in `/*` matches everything below it.
-   * Setting it replaces the default list.
-   * @default [metrics path, '/health', '/health/*']
+   * Request paths of the app that get no server span. An entry ending in `/*` matches it and everything
+   * below it; case, doubled and trailing slashes are ignored. The module's own endpoints (/metrics, the
+   * probes) are never traced, whatever this says.
+   * @default []
    */
   excludePaths?: string[];
   /**

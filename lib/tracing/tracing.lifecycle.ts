@@ -44,7 +44,9 @@ export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {
-    const sdk = this.options.tracing.enabled ? getObservabilitySdk() : undefined;
+    const found = getObservabilitySdk();
+    // Flushed when this app traces, or pushes its metrics through the SDK (its final push).
+    const sdk = found && (this.options.tracing.enabled || (this.options.metrics.enabled && found.metricsDestination)) ? found : undefined;
     if (!sdk) return;
     // On a signal the process is going away: flush and stop. On app.close() alone, only flush.
     await (signal ? sdk.shutdown() : sdk.forceFlush()).catch((error: unknown) => this.logger.warn(`Flushing spans failed: ${String(error)}`));

@@ -154,6 +154,8 @@ describe.each(PLATFORMS)('management port on %s', (platform) => {
       }
       expect(during.length).toBeGreaterThanOrEqual(2);
       expect(new Set(during)).toEqual(new Set([503]));
+      // From SIGTERM on its answers close the connection, so Prometheus' keep-alive lets go of the pod.
+      expect((await get(port, '/metrics', {}, 'GET', keepAlive)).headers.connection).toBe('close');
       expect((await get(port, '/health/live')).status).toBe(200);
       await closing;
       app = undefined;

@@ -8,6 +8,7 @@ import { otlpDestination, otlpExporterPackage, otlpProtocol } from './otlp-endpo
 import { createResource, numberFromEnv, propagatorFromEnv, samplerFromEnv, sdkDisabledByEnv, spanLimitsFromEnv } from './sdk-env';
 import { SdkPackages } from './sdk-packages';
 import { SpanExportStats } from './span-export.stats';
+import { CompactConsoleSpanExporter } from './compact-console.exporter';
 import { createTraceSampling } from '../sampling/trace-sampling';
 
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
@@ -167,7 +168,7 @@ function createExporter(choice: NonNullable<ObservabilitySdkOptions['exporter']>
     case 'none':
       return { exporter: null, destination: 'nowhere (exporter "none")', endpoint: 'nowhere' };
     case 'console':
-      return { exporter: new (packages.trace.ConsoleSpanExporter)(), destination: 'the console', endpoint: 'the console' };
+      return { exporter: new CompactConsoleSpanExporter(), destination: 'the console (one line per span)', endpoint: 'the console' };
     case 'otlp': {
       const protocol = otlpProtocol('traces');
       const { OTLPTraceExporter } = packages.require(otlpExporterPackage('traces', protocol));
