@@ -50,8 +50,8 @@ export function resolveObservabilityOptions(
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
   const management = resolveManagement(raw.management);
-  if (management.enabled && !metrics.enabled && !health.enabled) {
-    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but both "metrics" and "health" are false.');
+  if (management.enabled && !(metrics.enabled && metrics.endpoint) && !health.enabled) {
+    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but there is neither ("metrics" or "metrics.path" is false, and "health" is false).');
   }
   return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management };
 }
