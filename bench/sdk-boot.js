@@ -7,8 +7,9 @@
  *   node bench/sdk-boot.js --dist old=bench/results/old-dist --dist new=dist --rounds 7
  *   node bench/sdk-boot.js --case traces --case traces+metrics   # which SDK setups (default: both)
  *
- * Cases: `traces` = OTLP traces exporter (the default setup); `traces+metrics` = also
- * `OTEL_METRICS_EXPORTER=otlp` (a MeterProvider with OTLP push; a build without metrics support ignores it).
+ * Cases: `traces` = OTLP traces exporter, `metrics: false` (no MeterProvider); `traces+pull` = the default
+ * setup (a MeterProvider with the pull reader that /metrics renders); `traces+pull+push` = also
+ * `OTEL_METRICS_EXPORTER=otlp` (OTLP metric push). A build without metrics support ignores both.
  * Each run: a child loads `@opentelemetry/api`, `@nestjs/common` and the library (baseline), then calls
  * `startObservabilitySdk()`; "modules" is the growth of `require.cache`, "RSS" of VmRSS (after a full GC),
  * both measured around that call only. Medians over the rounds (runs interleaved).
@@ -26,7 +27,7 @@ const dists = (values('--dist').length ? values('--dist') : ['this=dist']).map((
   const [label, dir] = d.includes('=') ? d.split('=') : [d, d];
   return { label, dir: path.resolve(dir) };
 });
-const cases = values('--case').length ? values('--case') : ['traces', 'traces+metrics'];
+const cases = values('--case').length ? values('--case') : ['traces', 'traces+pull', 'traces+pull+push'];
 
 if (process.env.SDK_BOOT_CHILD) {
   const gc = () => (global.gc ? global.gc() : undefined);
@@ -39,7 +40,7 @@ if (process.env.SDK_BOOT_CHILD) {
   const otelBefore = otel();
   const before = { modules: Object.keys(require.cache).length, rss: rss(), heap: process.memoryUsage().heapUsed };
   const t0 = process.hrtime.bigint();
-  const sdk = lib.startObservabilitySdk({ serviceName: 'boot' });
+  const sdk = lib.startObservabilitySdk({ serviceName: 'boot', ...(process.env.SDK_BOOT_METRICS === 'off' ? { metrics: false } : {}) });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   gc();
   const after = { modules: Object.keys(require.cache).length, rss: rss(), heap: process.memoryUsage().heapUsed };
@@ -53,7 +54,7 @@ const results = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const dist of round % 2 ? [...dists].reverse() : dists) {
     for (const c of cases) {
-      const env = { ...process.env, SDK_BOOT_CHILD: dist.dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_METRICS_EXPORTER: c === 'traces+metrics' ? 'otlp' : 'none' };
+      const env = { ...process.env, SDK_BOOT_CHILD: dist.dir, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_METRICS_EXPORTER: c === 'traces+pull+push' ? 'otlp' : 'none', SDK_BOOT_METRICS: c === 'traces' ? 'off' : 'on' };
       const out = execFileSync(process.execPath, ['--expose-gc', __filename], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
       (results[`${dist.label}\u0000${c}`] ??= []).push(JSON.parse(out.trim().split('\n').pop()));
     }

@@ -14,6 +14,7 @@ import {
 } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { MetricsEndpoint } from './metrics/metrics-endpoint.service';
+import { RegistryPushRegistration } from './metrics/otlp-push/registry-push.registration';
 import { ManagementServer } from './management/management.server';
 import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from './observability.constants';
 import { HandlerTracingInstaller } from './tracing/handler-tracing.installer';
@@ -175,6 +176,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HttpAdapterHook,
       TracingService,
       TracingLifecycle,
+      RegistryPushRegistration,
       HealthProbeService,
       GracefulShutdownHook,
       ...indicatorClasses,

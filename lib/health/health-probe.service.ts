@@ -200,7 +200,9 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     outcome = { status: outcome.status, details };
     const seconds = (performance.now() - started) / 1000;
     this.durationHistogram?.observe({ indicator: indicator.name, probe }, seconds);
-    this.statusGauge?.set({ indicator: indicator.name, probe }, outcome.status === 'up' ? 1 : 0);
+    // The gauge is the indicator's latest result, on the series of every probe it belongs to: the kubelet
+    // stops calling the startup probe after its first success, and readiness checks keep that series current.
+    for (const member of indicator.probes) this.statusGauge?.set({ indicator: indicator.name, probe: member }, outcome.status === 'up' ? 1 : 0);
     this.logChange(indicator.name, probe, outcome);
     const session = this.indicatorService.check(indicator.name);
     return outcome.status === 'up' ? session.up(outcome.details) : session.down(outcome.details);

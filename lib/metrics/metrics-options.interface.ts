@@ -39,10 +39,11 @@ export interface HttpMetricsOptions {
    */
   buckets?: number[];
   /**
-   * Request paths that are not measured. An entry ending in `/*` matches everything below it.
-   * Setting it replaces the default list.
-   * @default [metrics path, '/health', '/health/*']
-   * @example ['/metrics', '/health/*', '/favicon.ico']
+   * Request paths of the app that are not measured. An entry ending in `/*` matches it and everything
+   * below it; case, doubled and trailing slashes are ignored. The module's own endpoints (/metrics, the
+   * probes) are never measured, whatever this says.
+   * @default []
+   * @example ['/favicon.ico', '/internal/*']
    */
   excludePaths?: string[];
   /**
@@ -124,10 +125,12 @@ export type ResolvedMetricsAuth = { scheme: 'bearer'; bearerToken: string } | { 
 export interface MetricsOptions {
   /**
    * Path of the Prometheus scrape endpoint. A global prefix set with `app.setGlobalPrefix()` applies to it
-   * unless you exclude it there.
+   * unless you exclude it there. `false` serves no endpoint: the metrics are still recorded, for the OTLP
+   * push of `startObservabilitySdk({ metrics: { exporter: 'otlp' } })` (or `OTEL_METRICS_EXPORTER=otlp`).
    * @default '/metrics'
+   * @example false
    */
-  path?: string;
+  path?: string | false;
   /**
    * Process and Node.js metrics. `false` switches them off.
    * @default true
@@ -191,7 +194,10 @@ export interface ResolvedHttpMetricsOptions {
 /** Metrics options after defaults were applied. */
 export interface ResolvedMetricsOptions {
   enabled: boolean;
+  /** The endpoint's path; '/metrics' when `metrics.path` is false (still excluded from traffic). */
   path: string;
+  /** Whether `/metrics` is served (`metrics.path` is not false). */
+  endpoint: boolean;
   defaultMetrics: false | Required<DefaultMetricsOptions>;
   defaultLabels: Record<string, string>;
   http: false | ResolvedHttpMetricsOptions;

@@ -23,10 +23,12 @@ export class ObservabilityMetricsController extends PrometheusController {
   }
 
   @Get()
-  // @ts-expect-error The base signature returns the body; this one writes it itself (see the class comment).
-  override async index(@Req() request: any, @Res() response?: any): Promise<void> {
+  // The base signature returns the body; this one writes it itself (see the class comment) and resolves to
+  // undefined. `Promise<any>` keeps the override assignable to the base in the shipped .d.ts, where a
+  // ts-expect-error comment would not survive (a consumer compiling with skipLibCheck: false would get TS2416).
+  override async index(@Req() request: any, @Res() response?: any): Promise<any> {
     // With a management port, /metrics is served there only (forRootAsync still registers this controller).
-    if (!this.options.metrics.enabled || this.options.management.enabled) throw new NotFoundException();
+    if (!this.options.metrics.enabled || !this.options.metrics.endpoint || this.options.management.enabled) throw new NotFoundException();
     const adapter = this.adapterHost.httpAdapter;
     const answer = await this.endpoint.respond((request.headers ?? request.raw?.headers ?? {}) as RequestHeaders);
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);

@@ -9,7 +9,7 @@ import request from 'supertest';
 import { MetricsService, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { ShopModule } from '../fixtures/otel-metrics.app';
-import { promtool } from '../support/prometheus-server';
+import { PromSample, promtool, startPrometheus } from '../support/prometheus-server';
 import { startTestMeterProvider, TestMeterProvider } from '../support/test-meter-provider';
 
 const OPEN_METRICS = 'application/openmetrics-text; version=1.0.0';
@@ -68,6 +68,8 @@ describe.each(PLATFORMS)('OpenTelemetry-API metrics on /metrics, %s', (platform)
     expect(text).toMatch(/^# TYPE orders_placed counter$/m);
     expect(text).toMatch(/^orders_placed_total\{.*platform="[a-z]+".*\} \d+$/m);
     expect(text).toMatch(/^# UNIT checkout_duration_seconds seconds$/m);
+    // §4: the module's histograms keep their exemplars with OpenTelemetry series beside them.
+    expect(text).toMatch(/^http_server_request_duration_seconds_bucket\{[^}]*http_route="\/shop\/orders\/:platform"[^}]*\} \d+ # \{[^}]*trace_id="[0-9a-f]{32}"/m);
     expect(text.match(/^# EOF$/gm)).toHaveLength(1);
     expect(text.endsWith('# EOF\n')).toBe(true);
     // Each OpenTelemetry family once, no comment OpenMetrics does not know.
@@ -90,6 +92,31 @@ describe.each(PLATFORMS)('OpenTelemetry-API metrics on /metrics, %s', (platform)
     expect(spans.parentId(priced)).toBe(server.spanContext().spanId);
     expect(spans.parentId(lookup)).toBe(priced.spanContext().spanId);
   });
+});
+
+describe('a real Prometheus scraping both halves (it negotiates OpenMetrics and parses it strictly)', () => {
+  it('takes the scrape (target up, no parse error) and stores the OpenTelemetry series under their Prometheus names', async () => {
+    const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot(), OpenTelemetryModule.forRoot(), ShopModule] });
+    await app.listen(0, '127.0.0.1');
+    const port = (app.getHttpServer().address() as { port: number }).port;
+    const prometheus = await startPrometheus(`global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`);
+    try {
+      await request(app.getHttpServer()).get('/shop/orders/prometheus').expect(200);
+      const series = await prometheus.waitFor('orders_placed_total in Prometheus', async () => {
+        const answer = await prometheus.query('orders_placed_total{platform="prometheus"}');
+        return (answer.data.result as PromSample[])[0];
+      });
+      expect(series.metric).toMatchObject({ job: 'shop', otel_scope_name: 'shop', platform: 'prometheus' });
+      const targets = await prometheus.api<{ activeTargets: Array<{ health: string; lastError: string }> }>('/api/v1/targets');
+      expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+      for (const name of ['checkout_duration_seconds_bucket', 'shop_payments_total', 'shop_carts_open', 'target_info', 'http_server_request_duration_seconds_bucket']) {
+        expect(((await prometheus.query(name)).data.result as PromSample[]).length).toBeGreaterThan(0);
+      }
+    } finally {
+      await prometheus.stop();
+      await app.close();
+    }
+  }, 60_000);
 });
 
 describe('a name that clashes with a prom-client metric', () => {

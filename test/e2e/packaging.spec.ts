@@ -1,24 +1,35 @@
 /**
  * Proves the published artifact, not the sources: `npm pack` the repo (the `prepack` script
- * builds dist/), install the tarball into fresh copies of the plain-JavaScript consumer apps
- * in test/consumers/ (Nest 12 ESM and Nest 11 CommonJS), boot each with Node 24 as a real
- * process and scrape it over HTTP.
+ * builds dist/), then
+ * - install the tarball into fresh copies of the plain-JavaScript consumer apps in test/consumers/
+ *   (Nest 12 ESM and Nest 11 CommonJS) and boot each as a real process (Nest 11 on Node 22 and 24),
+ *   scraping it over HTTP;
+ * - run the README's install line, as written, in a fresh Nest 12 app under Node 22 (`node@22` from
+ *   npm, in a temporary prefix) and under Node 24, then compile the README's Quick start files in it
+ *   with `tsc --strict` against the shipped .d.ts, boot it and check what the README says `curl` shows;
+ * - compile the same Quick start as a strict TypeScript CommonJS app against Nest 11;
+ * - check `npm publish --dry-run`: the file list, no test files, every `exports` target shipped.
+ * All npm installs share the user's npm cache and run at once.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { extractSnippets } from '../support/doc-snippets';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 /** The project's Node 24 (devDependency `node`); the machine's default node is older. */
 const NODE = join(BIN, 'node');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const CONSUMERS = ['nest12-esm', 'nest11-cjs'] as const;
 type Consumer = (typeof CONSUMERS)[number];
 
 const SLOW = 240_000;
+/** npm installs: several at once on a shared machine. */
+const INSTALL_TIMEOUT = 600_000;
 const BOOT_TIMEOUT = 30_000;
 const SHUTDOWN_TIMEOUT = 10_000;
 
@@ -26,24 +37,32 @@ const SHUTDOWN_TIMEOUT = 10_000;
  * The environment of every child: Node 24 first on PATH, and nothing of the npm script or
  * Jest that runs this test (npm_* variables, Jest's --experimental-vm-modules).
  */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function childEnv(extra: Record<string, string> = {}, node = NODE): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^npm_/.test(key) && key !== 'NODE_OPTIONS' && key !== 'JEST_WORKER_ID') env[key] = value;
   }
-  return { ...env, PATH: `${BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
+  // `node` (and so npm, a `#!/usr/bin/env node` script) is the given Node.
+  return { ...env, PATH: `${dirname(node)}${delimiter}${BIN}${delimiter}${process.env.PATH ?? ''}`, ...extra };
 }
 
-/** Runs a command to completion; rejects with its whole output when it fails. */
-function run(command: string, args: string[], cwd: string): Promise<string> {
+/**
+ * Runs a command to completion under the given Node; resolves with its output (stdout and stderr, or
+ * stdout only), rejects with its whole output when it fails.
+ */
+function run(command: string, args: string[], cwd: string, node = NODE, stdoutOnly = false): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: childEnv({}, node), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      stdout += chunk;
+    });
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (code === 0) resolvePromise(output);
+      if (code === 0) resolvePromise(stdoutOnly ? stdout : output);
       else reject(new Error(`\`${command} ${args.join(' ')}\` in ${cwd} failed (code ${code}, signal ${signal}):\n${output}`));
     });
   });
@@ -67,17 +86,21 @@ interface Response {
 }
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return send(port, 'GET', path, headers);
+}
+
+function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
   return new Promise((resolvePromise, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on('error', reject);
     });
-    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -150,71 +173,159 @@ class RunningApp {
   }
 }
 
+/** The README, as the user reads it. */
+const README = () => readFile(join(ROOT, 'README.md'), 'utf8');
+
+/** Splits a shell command line into words (plain words, '…' and "…"), enough for an npm install line. */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+/** The package specs of the README's Quick start install line (`npm install nestjs-observability …`). */
+function readmeInstallSpecs(readme: string): string[] {
+  for (const block of readme.matchAll(/```(?:bash|sh)\n([\s\S]*?)```/g)) {
+    const command = block[1].replace(/\\\n/g, ' ').split('\n').find((line) => /^\s*npm install nestjs-observability\b/.test(line));
+    if (command) return shellWords(command.split('#')[0]).slice(2);
+  }
+  throw new Error('README.md has no `npm install nestjs-observability …` line in a ```bash block');
+}
+
+/** The lines the README says `curl …/metrics | grep` prints (the `#   ` comment lines under that command). */
+function readmeMetricLines(readme: string): string[] {
+  const block = [...readme.matchAll(/```(?:bash|sh)\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => /curl -s \S*\/metrics \| grep/.test(b));
+  if (!block) throw new Error('README.md has no `curl …/metrics | grep` step');
+  return block.split('\n').filter((line) => /^#\s{2,}\S/.test(line)).map((line) => line.replace(/^#\s+/, '').trim());
+}
+
+type NodeVersion = '22' | '24';
+
 describe('the packed tarball in fresh consumer apps', () => {
   let workDir: string;
-  const installs = new Map<Consumer, Promise<string>>();
+  let tarball: string;
+  let node22: string;
+  const installs = new Map<string, Promise<{ dir: string; output: string }>>();
+  const nodeOf = (version: NodeVersion) => (version === '22' ? node22 : NODE);
 
   /** Copies a consumer template to the work dir and installs the tarball plus the template's dependencies. */
-  async function install(consumer: Consumer, tarball: string): Promise<string> {
+  async function install(consumer: Consumer): Promise<{ dir: string; output: string }> {
     const appDir = join(workDir, consumer);
     await cp(join(ROOT, 'test', 'consumers', consumer), appDir, {
       recursive: true,
       filter: (source) => !/[\\/](node_modules|package-lock\.json)$/.test(source),
     });
-    await run('npm', ['install', '--no-audit', '--no-fund', tarball], appDir);
-    return appDir;
+    const output = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], appDir);
+    return { dir: appDir, output };
   }
+
+  /** A fresh Nest 12 app (what `nest new` gives, ESM), then the README's install line under the given Node. */
+  async function installReadmeLine(version: NodeVersion): Promise<{ dir: string; output: string }> {
+    const appDir = join(workDir, `readme-node${version}`);
+    await mkdir(appDir, { recursive: true });
+    const manifest = {
+      name: `readme-quick-start-node${version}`,
+      version: '1.0.0',
+      private: true,
+      type: 'module',
+      dependencies: {
+        '@nestjs/common': '^12.0.0',
+        '@nestjs/core': '^12.0.0',
+        '@nestjs/platform-express': '^12.0.0',
+        'reflect-metadata': '^0.2.2',
+        rxjs: '^7.8.1',
+      },
+    };
+    await writeFile(join(appDir, 'package.json'), JSON.stringify(manifest, null, 2));
+    const specs = readmeInstallSpecs(await README()).map((spec) => (spec === 'nestjs-observability' ? tarball : spec));
+    expect(specs).toContain(tarball);
+    const output = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...specs], appDir, nodeOf(version));
+    return { dir: appDir, output };
+  }
+
+  /** `node@22` from npm into a prefix of its own (not a devDependency: its `node` bin would clash with node@24's). */
+  async function installNode22(): Promise<string> {
+    const prefix = join(workDir, 'node22');
+    await mkdir(prefix, { recursive: true });
+    await writeFile(join(prefix, 'package.json'), JSON.stringify({ private: true, allowScripts: { node: true } }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--prefix', prefix, 'node@22'], prefix);
+    const bin = join(prefix, 'node_modules', '.bin', 'node');
+    expect((await run(bin, ['--version'], prefix)).trim()).toMatch(/^v22\./);
+    return bin;
+  }
+
+  const started = (key: string, promise: Promise<{ dir: string; output: string }>) => {
+    promise.catch(() => undefined); // reported by the test that awaits it
+    installs.set(key, promise);
+  };
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'nestjs-observability-packaging-'));
+    const node22Installed = installNode22();
+    node22Installed.catch(() => undefined);
     // `prepack` runs `npm run build`, so the tarball holds a fresh dist/.
     await run('npm', ['pack', '--pack-destination', workDir], ROOT);
     const tarballs = (await readdir(workDir)).filter((file) => file.endsWith('.tgz'));
     expect(tarballs).toHaveLength(1);
-    const tarball = join(workDir, tarballs[0]);
-    // Both installs run at once; each consumer's block awaits its own.
-    for (const consumer of CONSUMERS) {
-      const installed = install(consumer, tarball);
-      installed.catch(() => undefined); // reported by the block that awaits it
-      installs.set(consumer, installed);
-    }
-  }, SLOW);
+    tarball = join(workDir, tarballs[0]);
+    // Every install runs at once (one shared npm cache); each test awaits its own.
+    for (const consumer of CONSUMERS) started(consumer, install(consumer));
+    started('readme-node24', installReadmeLine('24'));
+    node22 = await node22Installed;
+    started('readme-node22', installReadmeLine('22'));
+  }, INSTALL_TIMEOUT);
 
   afterAll(async () => {
     await Promise.allSettled(installs.values());
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }, SLOW);
 
-  describe.each(CONSUMERS)('%s', (consumer) => {
+  let app: RunningApp | undefined;
+  afterEach(async () => {
+    if (app?.running) {
+      app.child.kill('SIGKILL');
+      await app.exited;
+    }
+    app = undefined;
+  });
+
+  /** After a SIGTERM: expects the process to end as `expected` (exit code 0 by default) within SHUTDOWN_TIMEOUT. */
+  async function expectCleanExit(running: RunningApp, expected: { code: number | null; signal: NodeJS.Signals | null } = { code: 0, signal: null }): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      running.exited,
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), SHUTDOWN_TIMEOUT))),
+    ]).finally(() => clearTimeout(timer));
+    if (exit === 'timeout' || exit.code !== expected.code || exit.signal !== expected.signal) {
+      throw new Error(`Expected ${JSON.stringify(expected)} within ${SHUTDOWN_TIMEOUT} ms of SIGTERM, got ${JSON.stringify(exit)}\n${running.output()}`);
+    }
+  }
+
+  describe.each([
+    ['nest12-esm', '24'],
+    ['nest11-cjs', '24'],
+    ['nest11-cjs', '22'],
+  ] as Array<[Consumer, NodeVersion]>)('%s (plain JavaScript) on Node %s', (consumer, version) => {
     let appDir: string;
-    let app: RunningApp | undefined;
 
     beforeAll(async () => {
-      appDir = await installs.get(consumer)!;
-    }, SLOW);
+      appDir = (await installs.get(consumer)!).dir;
+    }, INSTALL_TIMEOUT);
 
-    afterEach(async () => {
-      if (app?.running) {
-        app.child.kill('SIGKILL');
-        await app.exited;
-      }
-    });
-
-    /** Starts the consumer app on `port`; `env` adds to its environment. */
+    /** Starts the consumer app on `port` under this Node; `env` adds to its environment. */
     const start = (port: number, env: Record<string, string> = {}) =>
       new RunningApp(
         // The SDK comes from the preload entry, the way the README tells ESM and CommonJS apps to load it.
-        spawn(NODE, [consumer.includes('esm') ? '--import' : '--require', 'nestjs-observability/register', 'main.js'], {
+        spawn(nodeOf(version), [consumer.includes('esm') ? '--import' : '--require', 'nestjs-observability/register', 'main.js'], {
           cwd: appDir,
-          env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'consumer', ...env }),
+          env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'consumer', ...env }, nodeOf(version)),
           stdio: ['ignore', 'pipe', 'pipe'],
         }),
       );
 
-    it('boots on Node 24, counts and times /hello, serves both exposition formats and health, drains on SIGTERM and exits 0', async () => {
+    it('boots, counts and times /hello, serves both exposition formats and health, drains on SIGTERM and exits 0', async () => {
       const port = await freePort();
       app = start(port);
       expect(await app.listening()).toBe(port);
+      expect(await run(nodeOf(version), ['--version'], appDir)).toMatch(new RegExp(`^v${version}\\.`));
 
       for (let i = 0; i < 3; i++) {
         const hello = await get(port, '/hello');
@@ -238,6 +349,8 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(text).toContain('service="consumer"');
       // The preloaded SDK is the one the module reports on.
       expect(text).toContain('# TYPE otel_sdk_spans_pending gauge');
+      // An OpenTelemetry-API counter, through the preloaded SDK's MeterProvider, on the same /metrics (ESM consumer).
+      if (consumer === 'nest12-esm') expect(sampleValue(text, 'greetings_sent_total', { otel_scope_name: 'consumer' })).toBe(3);
 
       const open = await get(port, '/metrics', { Accept: 'application/openmetrics-text; version=1.0.0' });
       expect(open.status).toBe(200);
@@ -261,19 +374,13 @@ describe('the packed tarball in fresh consumer apps', () => {
       }
       expect(draining).toBe(503);
       expect((await get(port, '/health/live')).status).toBe(200);
-      let timer: NodeJS.Timeout | undefined;
-      const exit = await Promise.race([
-        app.exited,
-        new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), SHUTDOWN_TIMEOUT))),
-      ]).finally(() => clearTimeout(timer));
-      if (exit === 'timeout' || exit.code !== 0) {
-        throw new Error(`Expected exit code 0 within ${SHUTDOWN_TIMEOUT} ms of SIGTERM, got ${JSON.stringify(exit)}\n${app.output()}`);
-      }
+      await expectCleanExit(app);
       expect(Date.now() - started).toBeLessThan(SHUTDOWN_TIMEOUT);
       expect(app.stderr).toBe('');
     }, SLOW);
 
-    it('with a management port: /metrics and the probes there only, readiness 503 there through the SIGTERM drain, exits 0', async () => {
+    // On one Node per consumer: the Node 22 run of the Nest 11 consumer is about loading, covered above.
+    (version === '24' ? it : it.skip)('with a management port: /metrics and the probes there only, readiness 503 there through the SIGTERM drain, exits 0', async () => {
       const [port, managementPort] = [await freePort(), await freePort()];
       app = start(port, { MANAGEMENT_PORT: String(managementPort) });
       expect(await app.listening()).toBe(port);
@@ -306,4 +413,125 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(app.stderr).toBe('');
     }, SLOW);
   });
+
+  /**
+   * Writes the README's Quick start files (`// src/…` blocks) into `appDir` and compiles them with the
+   * repo's TypeScript, strict and with library checking on, against the installed packages' .d.ts (the
+   * shipped ones for nestjs-observability). Returns the compiled main.js.
+   */
+  async function compileQuickStart(appDir: string): Promise<string> {
+    const files = extractSnippets('README.md', await README()).filter((snippet) => snippet.file.startsWith('src/'));
+    expect(files.map((f) => f.file).sort()).toEqual(['src/app.module.ts', 'src/main.ts', 'src/tracing.ts']);
+    for (const file of files) {
+      await mkdir(dirname(join(appDir, file.file)), { recursive: true });
+      await writeFile(join(appDir, file.file), file.code);
+    }
+    const tsconfig = {
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2023',
+        lib: ['es2023'],
+        strict: true,
+        noImplicitAny: true,
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+        // The shipped .d.ts files are compiled too (only those of this package are reported, below).
+        skipLibCheck: false,
+        rootDir: 'src',
+        outDir: 'dist-ts',
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
+      include: ['src'],
+    };
+    await writeFile(join(appDir, 'tsconfig.quick-start.json'), JSON.stringify(tsconfig, null, 2));
+    const compiled = await run(NODE, [TSC, '-p', 'tsconfig.quick-start.json', '--pretty', 'false'], appDir).catch((error: Error) => error.message);
+    // Errors in other packages' declarations (Nest's, prom-client's) are theirs; ours and the app's must be none.
+    const errors = compiled.split('\n').filter((line) => /error TS\d+/.test(line) && (!line.includes('node_modules/') || line.includes('node_modules/nestjs-observability/')));
+    expect(errors).toEqual([]);
+    // The types really came from the tarball's declarations, not an implicit any.
+    expect(await readFile(join(appDir, 'node_modules', 'nestjs-observability', 'dist', 'index.d.ts'), 'utf8')).toContain('ObservabilityModule');
+    return join(appDir, 'dist-ts', 'main.js');
+  }
+
+  /** Boots the compiled Quick start and follows the README's "Try it" step. */
+  async function tryQuickStart(mainJs: string, version: NodeVersion, sigterm: boolean): Promise<void> {
+    const port = await freePort();
+    app = new RunningApp(
+      spawn(nodeOf(version), [mainJs], {
+        cwd: dirname(dirname(mainJs)),
+        env: childEnv({ PORT: String(port), OTEL_TRACES_EXPORTER: 'none' }, nodeOf(version)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    const deadline = Date.now() + BOOT_TIMEOUT;
+    while (!(await get(port, '/health/live').then((r) => r.status === 200, () => false))) {
+      if (!app.running || Date.now() > deadline) throw new Error(`The Quick start app did not boot\n${app.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const created = await send(port, 'POST', '/orders', { 'content-type': 'application/json' }, JSON.stringify({ channel: 'web' }));
+    expect({ status: created.status, body: JSON.parse(created.body) }).toEqual({ status: 201, body: { id: '1', channel: 'web' } });
+    expect((await get(port, '/orders/1')).status).toBe(200);
+    const metricLines = (await get(port, '/metrics')).body.split('\n');
+    const promised = readmeMetricLines(await README());
+    expect(promised.length).toBeGreaterThanOrEqual(3);
+    for (const line of promised) expect(metricLines).toContain(line);
+    const ready = await get(port, '/health/ready');
+    expect({ status: ready.status, body: JSON.parse(ready.body).status }).toEqual({ status: 200, body: 'ok' });
+    if (sigterm) {
+      // enableShutdownHooks() as in the README: readiness fails at once, the app drains (5 s), Nest closes,
+      // and then Nest re-raises the signal (no useProcessExit), so the process ends by SIGTERM, in bounded time.
+      app.child.kill('SIGTERM');
+      let draining = 0;
+      for (let i = 0; i < 100 && draining !== 503; i++) {
+        draining = (await get(port, '/health/ready')).status;
+        if (draining !== 503) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(draining).toBe(503);
+      await expectCleanExit(app, { code: null, signal: 'SIGTERM' });
+      expect(app.stdout).toMatch(/SIGTERM: readiness reports 503; draining/);
+    }
+  }
+
+  describe.each(['22', '24'] as NodeVersion[])('the README install line in a fresh Nest 12 app, on Node %s', (version) => {
+    it('installs (no ERESOLVE, no EBADENGINE, the pinned versions), the Quick start compiles strictly and boots, and curl shows what the README says', async () => {
+      const { dir, output } = await installs.get(`readme-node${version}`)!;
+      expect(output).not.toMatch(/EBADENGINE|ERESOLVE/);
+      const versionOf = async (pkg: string) => (JSON.parse(await readFile(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+      expect(await versionOf('@opentelemetry/sdk-node')).toMatch(/^0\.301\./);
+      expect(await versionOf('@opentelemetry/api')).toMatch(/^1\.10\./);
+      expect(await versionOf('@nestjs/core')).toMatch(/^12\./);
+      expect(await readdir(join(dir, 'node_modules'))).not.toContain('nestjs-otel');
+      await tryQuickStart(await compileQuickStart(dir), version, true);
+    }, SLOW);
+  });
+
+  it('the Quick start, as a strict TypeScript CommonJS app on Nest 11, compiles against the shipped .d.ts and runs', async () => {
+    const { dir } = await installs.get('nest11-cjs')!;
+    expect(JSON.parse(await readFile(join(dir, 'node_modules', '@nestjs', 'core', 'package.json'), 'utf8')).version).toMatch(/^11\./);
+    await tryQuickStart(await compileQuickStart(dir), '22', false);
+  }, SLOW);
+
+  it('npm publish --dry-run: dist/, README, LICENSE, CHANGELOG and package.json only; every exports target is shipped', async () => {
+    // dist/ was built by `npm pack` above; the dry run lists what `npm publish` would upload.
+    const report = JSON.parse(await run('npm', ['publish', '--dry-run', '--json', '--ignore-scripts'], ROOT, NODE, true)) as Record<
+      string,
+      { name: string; files: Array<{ path: string }> }
+    >;
+    const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      name: string;
+      main: string;
+      types: string;
+      exports: Record<string, string | Record<string, string>>;
+    };
+    const files = report[manifest.name].files.map((file) => file.path);
+    expect(files.filter((file) => !file.startsWith('dist/'))).toEqual(expect.arrayContaining(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']));
+    expect(files.filter((file) => !file.startsWith('dist/')).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
+    expect(files.filter((file) => /(^|\/)(test|tests|__tests__|fixtures)\/|\.(spec|test)\.[cm]?[jt]s$|tsbuildinfo$/.test(file))).toEqual([]);
+    const targets = [manifest.main, manifest.types, ...Object.values(manifest.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)))];
+    for (const target of targets) expect(files).toContain(target.replace(/^\.\//, ''));
+    // Every .js has its .d.ts.
+    for (const js of files.filter((file) => file.endsWith('.js'))) expect(files).toContain(js.replace(/\.js$/, '.d.ts'));
+  }, SLOW);
 });

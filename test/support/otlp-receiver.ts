@@ -1,8 +1,8 @@
 /**
- * A local OTLP/HTTP trace receiver for tests.
+ * A local OTLP/HTTP trace and metrics receiver for tests.
  *
  * It listens on 127.0.0.1 (a free port picked by the OS) and decodes `POST /v1/traces` bodies with the
- * official OTLP protobuf schema: the opentelemetry-proto `.proto` files (v1.4.0) that the npm package
+ * official OTLP protobuf schema (and `POST /v1/metrics` bodies likewise): the opentelemetry-proto `.proto` files (v1.4.0) that the npm package
  * `@elastic/mockotlpserver` ships under `opentelemetry/proto/`, loaded with protobufjs. No schema is
  * written by hand here.
  */
@@ -41,6 +41,37 @@ export interface ReceivedSpan {
   scope: string;
 }
 
+/** One metric data point as the receiver decoded it (number points carry `value`, histogram points the rest). */
+export interface ReceivedMetricPoint {
+  attributes: Record<string, unknown>;
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  value?: number;
+  count?: number;
+  sum?: number;
+  bucketCounts?: number[];
+  explicitBounds?: number[];
+}
+
+/** One metric of one export request, as the receiver decoded it. */
+export interface ReceivedMetric {
+  name: string;
+  description: string;
+  unit: string;
+  /** Which OTLP data field the metric had. */
+  type: 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
+  /** OTLP `AggregationTemporality` (1 delta, 2 cumulative), for sums and histograms. */
+  aggregationTemporality?: number;
+  isMonotonic?: boolean;
+  points: ReceivedMetricPoint[];
+  /** Attributes of the resource the metric was sent with. */
+  resource: Record<string, unknown>;
+  /** Name of the instrumentation scope (the meter name). */
+  scope: string;
+  /** Index of the export request it came in (0 for the first metrics request). */
+  request: number;
+}
+
 /** What {@link startOtlpReceiver} does with each export request. */
 export type OtlpReceiverMode = 'ok' | 'hang' | 'fail500';
 
@@ -48,6 +79,8 @@ export type OtlpReceiverMode = 'ok' | 'hang' | 'fail500';
 export interface OtlpReceiver {
   /** Full traces URL, `http://127.0.0.1:PORT/v1/traces` (an exporter's `url` option). */
   url: string;
+  /** Full metrics URL, `http://127.0.0.1:PORT/v1/metrics`. */
+  metricsUrl: string;
   /** Base URL, `http://127.0.0.1:PORT` (what `OTEL_EXPORTER_OTLP_ENDPOINT` takes). */
   endpoint: string;
   /**
@@ -55,6 +88,12 @@ export interface OtlpReceiver {
    * the mode answers (so in 'hang' and 'fail500' they show what the exporter tried to send).
    */
   spans: ReceivedSpan[];
+  /** Every metric decoded so far from `POST /v1/metrics`, in arrival order (one entry per metric per request). */
+  metrics: ReceivedMetric[];
+  /** Number of metrics export requests decoded so far. */
+  metricRequests: number;
+  /** Resolves once at least `count` metrics export requests were decoded; rejects after `timeoutMs` (default 5000). */
+  waitForMetricRequests(count: number, timeoutMs?: number): Promise<void>;
   /** Number of HTTP requests received (counted when their headers arrive, whatever the path or answer). */
   requests: number;
   /** The `Content-Type` header of each request, in order (`''` when absent). */
@@ -88,13 +127,14 @@ export interface OtlpReceiverOptions {
 export const OTLP_PROTO_DIR = dirname(require.resolve('@elastic/mockotlpserver/package.json'));
 
 const TRACE_SERVICE_PROTO = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
+const METRICS_SERVICE_PROTO = 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto';
 
 function loadOtlpRoot(): protobuf.Root {
   const root = new protobuf.Root();
   // The .proto files import each other by paths relative to the import root
   // ("opentelemetry/proto/common/v1/common.proto"), not to the importing file.
   root.resolvePath = (_origin: string, target: string) => (isAbsolute(target) ? target : join(OTLP_PROTO_DIR, target));
-  root.loadSync(join(OTLP_PROTO_DIR, TRACE_SERVICE_PROTO), { keepCase: false });
+  root.loadSync([join(OTLP_PROTO_DIR, TRACE_SERVICE_PROTO), join(OTLP_PROTO_DIR, METRICS_SERVICE_PROTO)], { keepCase: false });
   root.resolveAll();
   return root;
 }
@@ -102,6 +142,9 @@ function loadOtlpRoot(): protobuf.Root {
 const otlpRoot = loadOtlpRoot();
 const ExportTraceServiceRequest = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 const ExportTraceServiceResponse = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+
+const ExportMetricsServiceRequest = otlpRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+const ExportMetricsServiceResponse = otlpRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse');
 
 /** OTLP `Span.SpanKind` values by name, read from the schema (e.g. `SPAN_KIND_SERVER` → 2). */
 export const OTLP_SPAN_KIND: Readonly<Record<string, number>> = Object.freeze({
@@ -115,6 +158,7 @@ export const OTLP_STATUS_CODE: Readonly<Record<string, number>> = Object.freeze(
 
 /** Encoded empty ExportTraceServiceResponse (no partial_success): the body of a 200 answer. */
 const EMPTY_RESPONSE = Buffer.from(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish());
+const EMPTY_METRICS_RESPONSE = Buffer.from(ExportMetricsServiceResponse.encode(ExportMetricsServiceResponse.create({})).finish());
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoding: the plain-object shape protobufjs' toObject gives with the options below.
@@ -207,6 +251,75 @@ export function decodeTraceRequest(body: Uint8Array): ReceivedSpan[] {
   return spans;
 }
 
+interface PbNumberPoint {
+  attributes?: PbKeyValue[];
+  startTimeUnixNano?: string;
+  timeUnixNano?: string;
+  asDouble?: number;
+  asInt?: string;
+  count?: string;
+  sum?: number;
+  bucketCounts?: string[];
+  explicitBounds?: number[];
+}
+interface PbMetricData {
+  dataPoints?: PbNumberPoint[];
+  aggregationTemporality?: number;
+  isMonotonic?: boolean;
+}
+type PbMetric = { name?: string; description?: string; unit?: string } & Partial<Record<ReceivedMetric['type'], PbMetricData>>;
+interface PbMetricsRequest {
+  resourceMetrics?: Array<{
+    resource?: { attributes?: PbKeyValue[] };
+    scopeMetrics?: Array<{ scope?: { name?: string }; metrics?: PbMetric[] }>;
+  }>;
+}
+
+const METRIC_TYPES: ReadonlyArray<ReceivedMetric['type']> = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];
+
+/** Decodes an `application/x-protobuf` ExportMetricsServiceRequest body into flat metrics (request index `request`). */
+export function decodeMetricsRequest(body: Uint8Array, request = 0): ReceivedMetric[] {
+  const decoded = ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), TO_OBJECT) as PbMetricsRequest;
+  const out: ReceivedMetric[] = [];
+  for (const resourceMetrics of decoded.resourceMetrics ?? []) {
+    const resource = keyValues(resourceMetrics.resource?.attributes);
+    for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
+      const scope = scopeMetrics.scope?.name ?? '';
+      for (const metric of scopeMetrics.metrics ?? []) {
+        const type = METRIC_TYPES.find((t) => metric[t] !== undefined) ?? 'gauge';
+        const data = metric[type] ?? {};
+        out.push({
+          name: metric.name ?? '',
+          description: metric.description ?? '',
+          unit: metric.unit ?? '',
+          type,
+          ...(data.aggregationTemporality !== undefined ? { aggregationTemporality: data.aggregationTemporality } : {}),
+          ...(type === 'sum' ? { isMonotonic: data.isMonotonic ?? false } : {}),
+          points: (data.dataPoints ?? []).map((p) => {
+            const point: ReceivedMetricPoint = {
+              attributes: keyValues(p.attributes),
+              startTimeUnixNano: BigInt(p.startTimeUnixNano ?? 0),
+              timeUnixNano: BigInt(p.timeUnixNano ?? 0),
+            };
+            if (type === 'histogram') {
+              point.count = Number(p.count ?? 0);
+              point.sum = p.sum ?? 0;
+              point.bucketCounts = (p.bucketCounts ?? []).map(Number);
+              point.explicitBounds = p.explicitBounds ?? [];
+            } else if (p.asInt !== undefined) point.value = Number(p.asInt);
+            else point.value = p.asDouble ?? 0;
+            return point;
+          }),
+          resource,
+          scope,
+          request,
+        });
+      }
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Server.
 
@@ -287,10 +400,11 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     receiver.contentEncodings.push(req.headers['content-encoding'] ?? '');
     wake();
 
-    // Why the request is refused in 'ok' mode, as [status, text]; undefined when it is a trace export.
+    // Why the request is refused in 'ok' mode, as [status, text]; undefined when it is a trace or metrics export.
     const path = (req.url ?? '').split('?')[0];
+    const isMetrics = path === '/v1/metrics';
     let refusal: [number, string] | undefined;
-    if (path !== '/v1/traces') refusal = [404, `no such path: ${path}`];
+    if (path !== '/v1/traces' && !isMetrics) refusal = [404, `no such path: ${path}`];
     else if (req.method !== 'POST') refusal = [405, `method not allowed: ${req.method}`];
     else if (contentType.split(';')[0].trim().toLowerCase() !== 'application/x-protobuf')
       refusal = [415, `unsupported content type "${contentType}"; this receiver takes application/x-protobuf`];
@@ -299,17 +413,24 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       req.resume();
     } else {
       try {
-        receiver.spans.push(...decodeTraceRequest(inflate(await readBody(req), req.headers['content-encoding'])));
+        const body = inflate(await readBody(req), req.headers['content-encoding']);
+        if (isMetrics) {
+          receiver.metrics.push(...decodeMetricsRequest(body, receiver.metricRequests));
+          receiver.metricRequests += 1;
+        } else {
+          receiver.spans.push(...decodeTraceRequest(body));
+        }
         wake();
       } catch (error) {
-        refusal = [400, `cannot decode ExportTraceServiceRequest: ${(error as Error).message}`];
+        refusal = [400, `cannot decode ${isMetrics ? 'ExportMetricsServiceRequest' : 'ExportTraceServiceRequest'}: ${(error as Error).message}`];
       }
     }
 
     if (mode === 'hang') return; // never answer; close() destroys the socket
     if (mode === 'fail500') return answer(res, 500, 'receiver configured to fail');
     if (refusal) return answer(res, ...refusal);
-    res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': EMPTY_RESPONSE.length }).end(EMPTY_RESPONSE);
+    const ok = isMetrics ? EMPTY_METRICS_RESPONSE : EMPTY_RESPONSE;
+    res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': ok.length }).end(ok);
   };
 
   const server = createServer((req, res) => {
@@ -334,8 +455,18 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
 
   const receiver: OtlpReceiver = {
     url: `${endpoint}/v1/traces`,
+    metricsUrl: `${endpoint}/v1/metrics`,
     endpoint,
     spans: [],
+    metrics: [],
+    metricRequests: 0,
+    waitForMetricRequests: (count, timeoutMs = 5000) =>
+      waitFor(
+        () => receiver.metricRequests >= count,
+        () => undefined,
+        () => `wanted ${count} metrics request(s), got ${receiver.metricRequests}`,
+        timeoutMs,
+      ),
     requests: 0,
     contentTypes: [],
     contentEncodings: [],

@@ -5,7 +5,7 @@ import { resolveObservabilityOptions } from '../../lib/observability-options.res
 import { CallbackMetric } from '../../lib/metrics/callback.metric';
 import { OpenTelemetryMetricsSource } from '../../lib/metrics/otel/open-telemetry-metrics.source';
 import { prometheusUnit, nameWithUnit } from '../../lib/metrics/otel/prometheus-unit';
-import { ObservabilityMetricReader } from '../../lib';
+import { MetricsService, ObservabilityMetricReader } from '../../lib';
 import { startTestMeterProvider, TestMeterProvider } from '../support/test-meter-provider';
 
 function source(registry = new Registry(), openTelemetry: object = {}): { source: OpenTelemetryMetricsSource; registered: CallbackMetric[] } {
@@ -67,6 +67,19 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(registered.map((m) => m.name)).toEqual(['otel_metric_name_clashes_total']);
     expect(await registered[0].get()).toMatchObject({ values: [{ labels: { metric: 'orders_placed_total' }, value: 2 }] });
     expect(errors).toHaveBeenCalledTimes(1);
+    errors.mockRestore();
+  });
+
+  it("leaves the OpenTelemetry half out of a metrics.cluster scrape (one worker's values are not the sum), saying so once", async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const service = new MetricsService(resolveObservabilityOptions({ metrics: { defaultMetrics: false } }));
+    metrics.getMeter('shop').createCounter('orders.placed').add(1);
+    expect(await service.render('prometheus')).toContain('orders_placed_total');
+    const merged = new Registry();
+    service.useSource({ collect: async () => merged });
+    expect(await service.render('prometheus')).toBe('');
+    await service.render('openmetrics');
+    expect(errors.mock.calls.filter(([m]) => String(m).includes('metrics.cluster'))).toHaveLength(1);
     errors.mockRestore();
   });
 

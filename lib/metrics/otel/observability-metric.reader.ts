@@ -13,6 +13,10 @@ import { loadSdkMetrics } from './otel-sdk-packages';
 /**
  * The property, on a `MeterProvider` object, that holds the `ObservabilityMetricReader` the module renders on
  * `/metrics`. A well-known `Symbol.for` key, so that every copy of this package in the process agrees on it.
+ * Set it with `reader.attachTo(provider)`.
+ *
+ * @example
+ * const reader = (metrics.getMeterProvider() as any)[OBSERVABILITY_METRIC_READER]; // what the module looks up
  */
 export const OBSERVABILITY_METRIC_READER = Symbol.for('nestjs-observability.metric-reader');
 

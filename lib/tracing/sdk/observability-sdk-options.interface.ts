@@ -1,3 +1,6 @@
+import type { Registry } from 'prom-client';
+import type { MetricExportStats } from '../../metrics/otlp-push/metric-export.stats';
+import type { ObservabilitySdkMetricsOptions } from '../../metrics/otlp-push/sdk-metrics-options.interface';
 import type { ExportLogger } from './export-failure.reporter';
 import type { SpanExportStats } from './span-export.stats';
 
@@ -69,6 +72,13 @@ export interface ObservabilitySdkOptions {
    * @default Nest's `Logger` with the context 'ObservabilitySdk'
    */
   logger?: ExportLogger;
+  /**
+   * Metrics: the global `MeterProvider` for OpenTelemetry-API meters, and the OTLP push of every metric
+   * (see `ObservabilitySdkMetricsOptions.exporter`). `false`: no MeterProvider at all.
+   * @default {} (push as OTEL_METRICS_EXPORTER says)
+   * @example { exporter: 'otlp', exportIntervalMillis: 15000 }
+   */
+  metrics?: false | ObservabilitySdkMetricsOptions;
 }
 
 /** A started SDK: what it counted, and how to flush or stop it. */
@@ -77,13 +87,22 @@ export interface ObservabilitySdk {
   readonly stats: SpanExportStats;
   /** Where spans go, for the start-up log line. */
   readonly destination: string;
+  /** Where metrics are pushed (for the start-up log line), or null when they are not. */
+  readonly metricsDestination: string | null;
+  /** Outcome counters of the pushed metric points, exported by the module as metrics. */
+  readonly metricStats: MetricExportStats;
+  /**
+   * Adds a prom-client Registry to the OTLP metric push (the module does this for its own Registry at
+   * init); returns the function that removes it. No-op when metrics are not pushed.
+   */
+  addPrometheusRegistry(registry: Registry, startedAt?: number): () => void;
   /**
    * The sampling the SDK was built with, when the module's request fast path can honour it
    * (`null` with an `OTEL_TRACES_SAMPLER` it cannot express, or a disabled SDK: every request then
    * goes through the SDK's own path).
    */
   readonly sampling?: import('../sampling/trace-sampling').TraceSampling | null;
-  /** Exports what is queued. */
+  /** Exports what is queued (spans, and metrics when they are pushed). */
   forceFlush(): Promise<void>;
   /** Flushes, then stops the SDK. Safe to call more than once. */
   shutdown(): Promise<void>;

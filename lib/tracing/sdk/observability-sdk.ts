@@ -1,4 +1,6 @@
 import { context, diag, DiagConsoleLogger, DiagLogLevel, metrics, propagation, trace } from '@opentelemetry/api';
+import { MetricExportStats } from '../../metrics/otlp-push/metric-export.stats';
+import { SdkMetricsPipeline } from '../../metrics/otlp-push/sdk-metrics.pipeline';
 import { CountingSpanProcessor, countingExporter } from './counting-span.processor';
 import { ExportFailureReporter, ExportLogger } from './export-failure.reporter';
 import type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
@@ -6,6 +8,8 @@ import { otlpDestination, otlpExporterPackage, otlpProtocol } from './otlp-endpo
 import { createResource, numberFromEnv, propagatorFromEnv, samplerFromEnv, sdkDisabledByEnv, spanLimitsFromEnv } from './sdk-env';
 import { SdkPackages } from './sdk-packages';
 import { SpanExportStats } from './span-export.stats';
+import { checkSdkTimers } from './sdk-timers.validator';
+import { CompactConsoleSpanExporter } from './compact-console.exporter';
 import { createTraceSampling } from '../sampling/trace-sampling';
 
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
@@ -33,6 +37,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const existing = getObservabilitySdk();
   if (existing) return existing;
   const env = process.env;
+  checkSdkTimers(options, env);
   if (env.OTEL_LOG_LEVEL) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel[env.OTEL_LOG_LEVEL.toUpperCase() as keyof typeof DiagLogLevel] ?? DiagLogLevel.WARN);
   const stats = new SpanExportStats();
   if (sdkDisabledByEnv()) return register(disabledHandle(stats));
@@ -85,8 +90,13 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   });
   trace.setGlobalTracerProvider(tracerProvider);
   // Loaded only when instrumentations are given: the instrumentation base is heavy.
+  const metricsPipeline = options.metrics === false ? null : new SdkMetricsPipeline(packages, resource, options.metrics ?? {}, log);
   if (options.instrumentations?.length) {
-    packages.require('@opentelemetry/instrumentation').registerInstrumentations({ instrumentations: options.instrumentations.flat(), tracerProvider });
+    packages.require('@opentelemetry/instrumentation').registerInstrumentations({
+      instrumentations: options.instrumentations.flat(),
+      tracerProvider,
+      ...(metricsPipeline ? { meterProvider: metrics.getMeterProvider() } : {}),
+    });
   }
 
   let stopped: Promise<void> | null = null;
@@ -94,13 +104,16 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
     stats,
     destination,
     sampling,
-    forceFlush: () => tracerProvider.forceFlush(),
+    metricsDestination: metricsPipeline?.destination ?? null,
+    metricStats: metricsPipeline?.stats ?? new MetricExportStats(),
+    addPrometheusRegistry: (registry, startedAt) => metricsPipeline?.addPrometheusRegistry(registry, startedAt) ?? (() => undefined),
+    forceFlush: () => Promise.all([tracerProvider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined),
     shutdown: () => {
-      stopped ??= Promise.resolve()
-        .then(() => tracerProvider.shutdown())
+      stopped ??= Promise.all([tracerProvider.shutdown(), metricsPipeline?.shutdown()])
+        .then(() => undefined)
         .catch((error: unknown) => diag.warn(`nestjs-observability: SDK shutdown failed: ${String(error)}`))
         .finally(() => release(handle));
-      return stopped;
+      return stopped!;
     },
   };
   return register(handle);
@@ -132,6 +145,9 @@ function disabledHandle(stats: SpanExportStats): ObservabilitySdk {
   const handle: ObservabilitySdk = {
     stats,
     destination: 'nowhere (OTEL_SDK_DISABLED=true)',
+    metricsDestination: null,
+    metricStats: new MetricExportStats(),
+    addPrometheusRegistry: () => () => undefined,
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(release(handle)),
   };
@@ -154,7 +170,7 @@ function createExporter(choice: NonNullable<ObservabilitySdkOptions['exporter']>
     case 'none':
       return { exporter: null, destination: 'nowhere (exporter "none")', endpoint: 'nowhere' };
     case 'console':
-      return { exporter: new (packages.trace.ConsoleSpanExporter)(), destination: 'the console', endpoint: 'the console' };
+      return { exporter: new CompactConsoleSpanExporter(), destination: 'the console (one line per span)', endpoint: 'the console' };
     case 'otlp': {
       const protocol = otlpProtocol('traces');
       const { OTLPTraceExporter } = packages.require(otlpExporterPackage('traces', protocol));
