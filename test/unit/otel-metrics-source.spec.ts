@@ -35,6 +35,14 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(text).not.toContain('# no registered metrics');
   });
 
+  it('drops the serializer\'s "# no registered metrics" comment when no instrument was created (it broke Prometheus\' OpenMetrics parser)', async () => {
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await source().source.render(format);
+      expect(text).not.toContain('# no registered metrics');
+      expect(text.split('\n').filter((line) => line.startsWith('#') && !/^# (HELP|TYPE|UNIT|EOF)( |$)/.test(line))).toEqual([]);
+    }
+  });
+
   it('writes OpenMetrics counter families without _total, and quotes escaped in HELP', async () => {
     metrics.getMeter('shop').createCounter('orders.placed', { description: 'Orders "placed"' }).add(1);
     const text = await source().source.render('openmetrics');

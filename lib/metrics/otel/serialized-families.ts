@@ -30,7 +30,12 @@ export function splitFamilies(text: string): SerializedFamily[] {
         family.metadata.push(line);
       }
     }
-    const samples = block.slice(at).replace(/\n+$/, '');
+    // A comment after the last family (`# no registered metrics` follows target_info) is no sample.
+    const samples = block
+      .slice(at)
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n');
     family.samples = samples ? `${samples}\n` : '';
     families.push(family);
   }
