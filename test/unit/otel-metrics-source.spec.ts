@@ -44,6 +44,13 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(text).not.toContain('# EOF');
   });
 
+  it('with a reader and no instrument yet, renders target_info alone: no "# no registered metrics" comment, which OpenMetrics rejects', async () => {
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await source().source.render(format);
+      expect(text).toMatch(/^# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info\{[^\n]*\} 1\n$/);
+    }
+  });
+
   it('renders nothing without a reader, and nothing when switched off', async () => {
     await sdk.stop();
     sdk = startTestMeterProvider('x', false);
