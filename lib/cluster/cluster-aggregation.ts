@@ -1,11 +1,80 @@
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { WorkerSnapshot } from './cluster-directory';
 
 /** The label that tells workers apart in the metrics kept per worker. */
 export const WORKER_LABEL = 'worker';
 
 /**
- * Merges workers' snapshots into one Registry, with prom-client's `AggregatorRegistry.aggregate()`:
+ * One metric of a worker's snapshot, compacted for the wire and the file: each sample is a key (the
+ * sample's name and its labels, sorted) and a value. Label objects repeated on every bucket of every
+ * histogram made `getMetricsAsJSON()` output several times larger and slower to parse and merge.
+ */
+export interface CompactMetric {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  /** Sample keys: `metricName`, then label name and value pairs, joined with NUL. */
+  k: string[];
+  /** Sample values, in the order of `k`. */
+  v: number[];
+}
+
+const SEP = '\u0000';
+
+/**
+ * A worker's snapshot of its Registry, compacted (the worker's side, once per snapshot). It reads what
+ * `registry.metrics()` reads (`getForPromString()` where a metric has it, so histograms are not
+ * copied bucket by bucket) and adds the Registry's default labels where a sample lacks them, as
+ * `getMetricsAsJSON()` would, without its copies.
+ */
+export async function snapshotRegistry(registry: Registry, defaultLabels: Readonly<Record<string, string>>): Promise<CompactMetric[]> {
+  const metrics = registry.getMetricsAsArray() as unknown as Array<{ getForPromString?: () => unknown; get: () => unknown }>;
+  const data = await Promise.all(metrics.map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
+  return compactMetrics(data as any[], defaultLabels);
+}
+
+/** Compacts metrics in prom-client's JSON shape (`labels`, and `sharedLabels` as `getForPromString()` gives them). */
+export function compactMetrics(metrics: any[], defaultLabels: Readonly<Record<string, string>> = {}): CompactMetric[] {
+  const defaultNames = Object.keys(defaultLabels);
+  return metrics.map((metric) => {
+    const values: any[] = metric.values ?? [];
+    const k = new Array<string>(values.length);
+    const v = new Array<number>(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const { labels, sharedLabels, metricName, value } = values[i];
+      const names = labels ? Object.keys(labels) : [];
+      if (sharedLabels) for (const name in sharedLabels) if (!labels || !(name in labels)) names.push(name);
+      for (const name of defaultNames) if (!(labels && name in labels) && !(sharedLabels && name in sharedLabels)) names.push(name);
+      if (names.length > 1) names.sort();
+      let key = metricName ?? '';
+      for (const name of names) key += SEP + name + SEP + String(labels?.[name] ?? sharedLabels?.[name] ?? defaultLabels[name]);
+      k[i] = key;
+      v[i] = value;
+    }
+    return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator ?? 'sum', k, v };
+  });
+}
+
+/** The other way: `getMetricsAsJSON()` shape, for prom-client's aggregators and the renderer. */
+function expand(metric: CompactMetric, extraKey = ''): any {
+  return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values: metric.v.map((value, i) => sample(metric.k[i] + extraKey, value)) };
+}
+
+function sample(key: string, value: number): { value: number; labels: Record<string, string>; metricName?: string } {
+  const parts = key.split(SEP);
+  const labels: Record<string, string> = {};
+  for (let i = 1; i + 1 < parts.length; i += 2) labels[parts[i]] = parts[i + 1];
+  return parts[0] ? { value, labels, metricName: parts[0] } : { value, labels };
+}
+
+interface Merged {
+  metric: CompactMetric;
+  sums: Map<string, number> | null;
+  others: any[] | null;
+}
+
+/**
+ * Merges workers' snapshots into one Registry:
  * - counters and histograms are summed over live and dead workers (a dead worker's counts are kept,
  *   so the sum never goes backwards);
  * - gauges follow their own `aggregator` (prom-client's default is `sum`, so `http_server_active_requests`
@@ -14,24 +83,60 @@ export const WORKER_LABEL = 'worker';
  * - the metrics in `perWorker` (process and runtime metrics, by default) and summaries, whose quantiles
  *   cannot be summed, get a `worker` label with the worker's pid: one series per live worker, so that
  *   one worker's leak or lag stays visible.
+ * `sum` (nearly every sample) is one keyed addition per sample, the same result as prom-client's `sum`
+ * aggregator; every other aggregator runs through prom-client's `AggregatorRegistry.aggregate()`.
  */
-export function aggregateSnapshots(live: WorkerSnapshot[], dead: Array<{ metrics: any[] }>, perWorker: ReadonlySet<string>): Registry {
-  const inputs: any[][] = [];
+export function aggregateSnapshots(
+  live: Array<{ pid: number; metrics: CompactMetric[] }>,
+  dead: Array<{ metrics: CompactMetric[] }>,
+  perWorker: ReadonlySet<string>,
+): Registry {
+  const merged = new Map<string, Merged>();
+  const add = (metric: CompactMetric, extraKey: string) => {
+    let entry = merged.get(metric.name);
+    if (entry === undefined) {
+      entry = { metric, sums: null, others: null };
+      merged.set(metric.name, entry);
+    }
+    if (extraKey === '' && metric.aggregator !== 'sum') {
+      (entry.others ??= []).push(expand(metric));
+      return;
+    }
+    const sums = (entry.sums ??= new Map());
+    const { k, v } = metric;
+    for (let i = 0; i < k.length; i++) {
+      const key = extraKey ? k[i] + extraKey : k[i];
+      sums.set(key, (sums.get(key) ?? 0) + v[i]);
+    }
+  };
   for (const snapshot of live) {
-    inputs.push(snapshot.metrics.map((metric) => (perWorker.has(metric.name) || metric.type === 'summary' ? labelled(metric, snapshot.pid) : metric)));
+    const workerKey = `${SEP}${WORKER_LABEL}${SEP}${snapshot.pid}`;
+    for (const metric of snapshot.metrics) add(metric, perWorker.has(metric.name) || metric.type === 'summary' ? workerKey : '');
   }
   for (const snapshot of dead) {
-    inputs.push(snapshot.metrics.filter((m) => (m.type === 'counter' || m.type === 'histogram') && !perWorker.has(m.name)));
+    for (const metric of snapshot.metrics) {
+      if ((metric.type === 'counter' || metric.type === 'histogram') && !perWorker.has(metric.name)) add(metric, '');
+    }
   }
-  return AggregatorRegistry.aggregate(inputs);
+  const registry = new Registry();
+  const others: any[][] = [];
+  for (const { metric, sums, others: rest } of merged.values()) {
+    if (rest) {
+      others.push(rest);
+      continue;
+    }
+    const values = [...sums!].map(([key, value]) => sample(key, value));
+    const data = { name: metric.name, help: metric.help, type: metric.type, aggregator: 'sum', values };
+    registry.registerMetric({ ...data, get: () => data } as any);
+  }
+  if (others.length > 0) {
+    // One array per metric is enough: aggregate() groups by name.
+    for (const metric of AggregatorRegistry.aggregate(others).getMetricsAsArray()) registry.registerMetric(metric as any);
+  }
+  return registry;
 }
 
-function labelled(metric: any, pid: number): any {
-  const worker = String(pid);
-  return {
-    ...metric,
-    // Each series is unique to its worker now; `sum` keeps it as it is (`omit`/`first` would drop or pick).
-    aggregator: 'sum',
-    values: (metric.values ?? []).map((v: any) => ({ ...v, labels: { ...v.labels, [WORKER_LABEL]: worker } })),
-  };
+/** A merged Registry back in the compact shape (for the folded file of dead workers). */
+export async function compactRegistry(registry: Registry): Promise<CompactMetric[]> {
+  return compactMetrics(await registry.getMetricsAsJSON());
 }

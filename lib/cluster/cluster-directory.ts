@@ -1,8 +1,9 @@
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ObservabilityConfigError } from '../observability-config.error';
+import type { CompactMetric } from './cluster-aggregation';
 
-/** One worker's metrics as `registry.getMetricsAsJSON()` gives them, with who wrote them. */
+/** One worker's metrics (`registry.getMetricsAsJSON()`, compacted), with who wrote them. */
 export interface WorkerSnapshot {
   /** `<pid>-<nonce>`: unique even when pids are reused. */
   id: string;
@@ -11,14 +12,14 @@ export interface WorkerSnapshot {
   /** Monotonic per worker: a later snapshot has a higher number. */
   seq: number;
   writtenAt: number;
-  metrics: any[];
+  metrics: CompactMetric[];
 }
 
 /** The counts of many dead workers folded into one file, and which dead workers' files it replaces. */
 export interface FoldedSnapshot {
   seq: number;
   ids: string[];
-  metrics: any[];
+  metrics: CompactMetric[];
 }
 
 /** Who a deployment belongs to: the app and the cluster primary (pm2's daemon, or the `node:cluster` primary). */

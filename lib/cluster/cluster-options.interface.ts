@@ -11,7 +11,7 @@ export interface ClusterMetricsOptions {
   /**
    * The shared directory (one per app and host; POSIX only). It must be writable by every worker and
    * must not be shared by two different apps (the boot fails if it is).
-   * @default `$NESTJS_OBSERVABILITY_CLUSTER_DIR`, else `<os.tmpdir()>/nestjs-observability-<hash of the app name>`
+   * @default `$NESTJS_OBSERVABILITY_CLUSTER_DIR`, else `nestjs-observability-<hash of the app name>` in `/dev/shm` on Linux (memory), in `os.tmpdir()` elsewhere
    * @example '/run/orders-metrics'
    */
   directory?: string;

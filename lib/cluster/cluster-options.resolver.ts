@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ObservabilityConfigError } from '../observability-config.error';
@@ -28,7 +29,7 @@ export function resolveClusterOptions(
   }
   const app = c.app ?? defaultAppName(env);
   if (typeof app !== 'string' || app === '') throw ObservabilityConfigError.invalidOption('metrics.cluster.app', 'a non-empty string', app);
-  const directory = c.directory ?? env.NESTJS_OBSERVABILITY_CLUSTER_DIR ?? join(tmpdir(), `nestjs-observability-${createHash('sha256').update(app).digest('hex').slice(0, 12)}`);
+  const directory = c.directory ?? env.NESTJS_OBSERVABILITY_CLUSTER_DIR ?? join(defaultBase(), `nestjs-observability-${createHash('sha256').update(app).digest('hex').slice(0, 12)}`);
   if (typeof directory !== 'string' || directory === '') {
     throw ObservabilityConfigError.invalidOption('metrics.cluster.directory', 'a directory path', directory);
   }
@@ -70,4 +71,12 @@ function isPm2(env: NodeJS.ProcessEnv): boolean {
 function defaultAppName(env: NodeJS.ProcessEnv): string {
   if (isPm2(env)) return `pm2:${env.name}`;
   return `script:${resolve(process.argv[1] ?? process.cwd())}`;
+}
+
+/**
+ * Where the default directory goes: `/dev/shm` on Linux (memory, not disk: a snapshot written at every
+ * scrape costs a third of what it costs on a disk-backed /tmp), the OS temp dir elsewhere.
+ */
+export function defaultBase(): string {
+  return process.platform === 'linux' && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 }

@@ -1,8 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import type { ResolvedObservabilityOptions } from '../observability-options.interface';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
 import { readRoute } from './http-route';
+import { ObservabilityEndpointMatcher } from './observability-endpoint.matcher';
 
 /** Injection token of the `HttpExchangeListener[]` that the enabled parts contribute. */
 export const HTTP_EXCHANGE_LISTENERS = Symbol('nestjs-observability:http-exchange-listeners');
@@ -29,6 +32,8 @@ export class HttpAdapterHook implements OnModuleInit {
   constructor(
     @Inject(HTTP_EXCHANGE_LISTENERS) private readonly listeners: HttpExchangeListener[],
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() private readonly appConfig?: ApplicationConfig,
+    @Optional() @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options?: ResolvedObservabilityOptions,
   ) {}
 
   onModuleInit(): void {
@@ -42,7 +47,9 @@ export class HttpAdapterHook implements OnModuleInit {
       );
       return;
     }
-    const observe = this.createObserver(type === 'fastify');
+    // Read now, not in the constructor: setGlobalPrefix() and enableVersioning() run between create() and init().
+    const own = this.options ? ObservabilityEndpointMatcher.create(this.options, this.appConfig) : undefined;
+    const observe = this.createObserver(type === 'fastify', own);
     // Keep a hook someone else installed: ours observes, then hands over to it.
     const previous = adapter.onRequestHook;
     adapter.setOnRequestHook(
@@ -54,7 +61,7 @@ export class HttpAdapterHook implements OnModuleInit {
     );
   }
 
-  private createObserver(fastify: boolean) {
+  private createObserver(fastify: boolean, own?: ObservabilityEndpointMatcher) {
     const listeners = this.listeners;
     const onRequest = listeners.filter((l) => typeof l.onRequest === 'function');
     return (request: any, reply: any, next: () => void): void => {
@@ -62,10 +69,13 @@ export class HttpAdapterHook implements OnModuleInit {
       const response: ServerResponse = fastify ? reply.raw : reply;
       const url = raw.url ?? '/';
       const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      // The module's own endpoints are never the app's traffic: no metrics, no span (Fastify already routed it).
+      if (own?.matches(path, fastify ? request.routeOptions?.url : undefined)) return next();
       const exchange: HttpExchange = {
         start: performance.now(),
         method: raw.method ?? 'GET',
-        path: q === -1 ? url : url.slice(0, q),
+        path,
         request,
         fastify,
         response,

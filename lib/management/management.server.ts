@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HealthProbeService } from '../health/health-probe.service';
 import { MetricsEndpoint } from '../metrics/metrics-endpoint.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { observabilityEndpointPaths } from '../observability-endpoint.util';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
 
@@ -45,11 +46,12 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     private readonly endpoint: MetricsEndpoint,
     private readonly probes: HealthProbeService,
   ) {
-    const { metrics, health } = options;
-    if (metrics.enabled && metrics.endpoint) this.routes.set(metrics.path, 'metrics');
-    if (health.enabled) {
-      const base = health.path === '/' ? '' : health.path;
-      for (const probe of Object.keys(health.probePaths) as HealthProbe[]) this.routes.set(`${base}/${health.probePaths[probe]}`, probe);
+    for (const { option, path } of observabilityEndpointPaths(options)) {
+      if (option === 'metrics.path') {
+        if (options.metrics.endpoint) this.routes.set(path, 'metrics');
+      } else {
+        this.routes.set(path, option.slice('health.probePaths.'.length) as HealthProbe);
+      }
     }
   }
 
@@ -63,6 +65,9 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     const { enabled, port, host } = this.options.management;
     if (!enabled || this.server) return;
     const server = createServer((request, response) => void this.handle(request, response));
+    // Scrapes and probes are small GETs: a client that trickles its request is dropped early.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -93,9 +98,14 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     if (!server) return;
     this.server = null;
     this.closing = true;
-    // Stop accepting, end idle keep-alive connections (Prometheus keeps one open), let a request in
-    // flight finish, and after a bound close whatever is left: shutdown ends whatever the clients do.
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Stop accepting (unless the drain already did), end idle keep-alive connections (Prometheus keeps
+    // one open), let a request in flight finish, and after a bound close whatever is left: shutdown ends
+    // whatever the clients do.
+    const closed = new Promise<void>((resolve) => {
+      server.once('close', () => resolve());
+      if (server.listening) server.close();
+      else server.getConnections((error, count) => (error || count === 0) && resolve());
+    });
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
@@ -132,8 +142,8 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     response.writeHead(status, {
       ...headers,
       'Content-Length': String(Buffer.byteLength(body)),
-      // While closing, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
-      ...(this.closing ? { Connection: 'close' } : {}),
+      // From SIGTERM on, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
+      ...(this.closing || this.probes.isShuttingDown ? { Connection: 'close' } : {}),
     });
     response.end(request.method === 'HEAD' ? undefined : body);
   }

@@ -39,10 +39,11 @@ export interface HttpMetricsOptions {
    */
   buckets?: number[];
   /**
-   * Request paths that are not measured. An entry ending in `/*` matches everything below it.
-   * Setting it replaces the default list.
-   * @default [metrics path, '/health', '/health/*']
-   * @example ['/metrics', '/health/*', '/favicon.ico']
+   * Request paths of the app that are not measured. An entry ending in `/*` matches it and everything
+   * below it; case, doubled and trailing slashes are ignored. The module's own endpoints (/metrics, the
+   * probes) are never measured, whatever this says.
+   * @default []
+   * @example ['/favicon.ico', '/internal/*']
    */
   excludePaths?: string[];
   /**

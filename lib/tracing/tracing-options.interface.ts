@@ -8,9 +8,10 @@ import type { TracerProvider } from '@opentelemetry/api';
  */
 export interface TracingOptions {
   /**
-   * Request paths that get no server span. An entry ending in `/*` matches everything below it.
-   * Setting it replaces the default list.
-   * @default [metrics path, '/health', '/health/*']
+   * Request paths of the app that get no server span. An entry ending in `/*` matches it and everything
+   * below it; case, doubled and trailing slashes are ignored. The module's own endpoints (/metrics, the
+   * probes) are never traced, whatever this says.
+   * @default []
    */
   excludePaths?: string[];
   /**
@@ -64,6 +65,14 @@ export interface TracingOptions {
    * @default the global provider, resolved at call time
    */
   tracerProvider?: TracerProvider;
+  /**
+   * When the app closes, how long the final flush of the SDK (`startObservabilitySdk()`) may take, ms.
+   * A Collector that never answers would otherwise hold the shutdown for the whole export timeout;
+   * past this budget the shutdown goes on and the log says how many spans were not delivered.
+   * Count it in Kubernetes' `terminationGracePeriodSeconds`.
+   * @default 3000
+   */
+  flushTimeoutMs?: number;
 }
 
 /** Tracing options after defaults were applied. */
@@ -78,4 +87,5 @@ export interface ResolvedTracingOptions {
   trustIncomingSampling: boolean;
   tracerName: string;
   tracerProvider: TracerProvider | null;
+  flushTimeoutMs: number;
 }

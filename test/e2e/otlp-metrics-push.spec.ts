@@ -173,11 +173,34 @@ describe('OTLP push of every metric', () => {
     expect(receiver.metricRequests).toBe(requests);
   });
 
-  it('pushes the last values when the app stops, then forgets its Registry', async () => {
+  it('pushes the Registry of each of two apps in one process, told apart by their default labels', async () => {
     receiver = await startOtlpReceiver();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
     sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
+    const appFor = (name: string) => createTestApp('express', { imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { app: name } } }), OrdersModule] });
+    app = await appFor('a');
+    const other = await appFor('b');
+    try {
+      await request(app.getHttpServer()).get('/orders/1').expect(200);
+      for (let i = 0; i < 2; i++) await request(other.getHttpServer()).get('/orders/1').expect(200);
+      await sdk.forceFlush();
+      const http = lastPush(receiver).filter((m) => m.name === 'http_server_request_duration_seconds');
+      expect(http).toHaveLength(2);
+      const counts = Object.fromEntries(http.flatMap((m) => m.points).map((p) => [p.attributes.app, p.count]));
+      expect(counts).toEqual({ a: 1, b: 2 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.each([
+    ['tracing on', {}],
+    ['tracing off', { tracing: false as const }],
+  ])('pushes the last values when the app stops, then forgets its Registry (%s)', async (_case, moduleOptions) => {
+    receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
+    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(moduleOptions), OrdersModule] });
     await request(app.getHttpServer()).get('/orders/1').expect(200);
     await app.close(); // flushes the SDK: the push carries the request
     app = undefined;

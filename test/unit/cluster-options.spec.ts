@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { resolveClusterOptions } from '../../lib/cluster/cluster-options.resolver';
+import { defaultBase, resolveClusterOptions } from '../../lib/cluster/cluster-options.resolver';
 
 describe('resolveClusterOptions', () => {
   it('is off unless asked for', () => {
@@ -7,10 +7,14 @@ describe('resolveClusterOptions', () => {
     expect(resolveClusterOptions(false, {})).toBe(false);
   });
 
-  it('names the app after the main script outside pm2, with a directory of its own in the temp dir', () => {
+  it('names the app after the main script outside pm2, with a directory of its own in /dev/shm (Linux) or the temp dir', () => {
     const resolved = resolveClusterOptions(true, {});
     expect(resolved).toMatchObject({ app: `script:${process.argv[1]}`, expectedWorkers: 0, snapshotIntervalMs: 5000, peerTimeoutMs: 2000, missingWorkersGraceMs: 30000, perWorker: [] });
-    expect(resolved && resolved.directory).toMatch(new RegExp(`^${tmpdir()}/nestjs-observability-[0-9a-f]{12}$`));
+    expect(resolved && resolved.directory).toMatch(new RegExp(`^${defaultBase()}/nestjs-observability-[0-9a-f]{12}$`));
+  });
+
+  it('puts the default directory in memory on Linux', () => {
+    expect(defaultBase()).toBe(process.platform === 'linux' ? '/dev/shm' : tmpdir());
   });
 
   it("takes pm2's app name and instances, and the directory from the environment", () => {

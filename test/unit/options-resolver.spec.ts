@@ -12,7 +12,7 @@ describe('resolveObservabilityOptions', () => {
       defaultLabels: {},
       http: {
         buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
-        excludePaths: ['/metrics', '/health', '/health/*'],
+        excludePaths: [],
         unmatchedRouteLabel: 'UNMATCHED',
         maxRoutes: 1000,
       },
@@ -24,7 +24,7 @@ describe('resolveObservabilityOptions', () => {
     });
     expect(resolved.tracing).toEqual({
       enabled: true,
-      excludePaths: ['/metrics', '/health', '/health/*'],
+      excludePaths: [],
       exemplars: true,
       routeHandlers: true,
       rpc: true,
@@ -33,14 +33,15 @@ describe('resolveObservabilityOptions', () => {
       trustIncomingSampling: true,
       tracerName: 'nestjs-observability',
       tracerProvider: null,
+      flushTimeoutMs: 3000,
     });
     expect(resolveObservabilityOptions(undefined)).toEqual(resolved);
   });
 
-  it('excludes a custom metrics path by default, and switches parts off', () => {
+  it('normalises a custom metrics path (its exclusion is the HTTP hook\'s, not a default list), and switches parts off', () => {
     expect(resolveObservabilityOptions({ metrics: { path: '/prom/' } }).metrics).toMatchObject({
       path: '/prom',
-      http: { excludePaths: ['/prom', '/health', '/health/*'] },
+      http: { excludePaths: [] },
     });
     expect(resolveObservabilityOptions({ metrics: false }).metrics.enabled).toBe(false);
     // No endpoint, metrics still recorded (for the OTLP push); the default path stays excluded from traffic.

@@ -1,0 +1,64 @@
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { aggregateSnapshots, compactMetrics, snapshotRegistry } from '../../lib/cluster/cluster-aggregation';
+import { LeanHistogram } from '../../lib/metrics/lean-histogram.metric';
+
+/** A worker's Registry with every kind of metric, filled with values that depend on `n`. */
+function worker(n: number): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: 'orders' });
+  const counter = new Counter({ name: 'jobs_total', help: 'Jobs.', labelNames: ['queue', 'result'], registers: [registry] });
+  const histogram = new Histogram({ name: 'job_seconds', help: 'Job time.', labelNames: ['queue'], buckets: [0.1, 1], registers: [registry] });
+  const sum = new Gauge({ name: 'jobs_running', help: 'Running.', registers: [registry] });
+  const max = new Gauge({ name: 'queue_lag_seconds', help: 'Lag.', aggregator: 'max', registers: [registry] });
+  const summary = new Summary({ name: 'payload_bytes', help: 'Payload.', percentiles: [0.5], registers: [registry] });
+  // Label objects in another key order on each worker: the merge must not care.
+  counter.inc(n % 2 ? { queue: 'a', result: 'ok' } : { result: 'ok', queue: 'a' }, n);
+  if (n === 2) counter.inc({ queue: 'b', result: 'error' });
+  histogram.observe({ queue: 'a' }, n / 4);
+  sum.set(n);
+  max.set(n * 10);
+  summary.observe(n * 100);
+  const lean = new LeanHistogram('lean_seconds', 'Lean.', ['route'], [0.5]);
+  registry.registerMetric(lean as any);
+  lean.child({ route: '/a' }).observe(n / 2);
+  // A metric's own label wins over the default label of the same name.
+  new Counter({ name: 'tenant_jobs_total', help: 'Jobs.', labelNames: ['service'], registers: [registry] }).inc({ service: 'billing' });
+  return registry;
+}
+
+describe('snapshotRegistry', () => {
+  it('gives the samples of getMetricsAsJSON() with the default labels, without its copies', async () => {
+    const registry = worker(3);
+    expect(await snapshotRegistry(registry, { service: 'orders' })).toEqual(compactMetrics(await registry.getMetricsAsJSON()));
+  });
+});
+
+describe('aggregateSnapshots', () => {
+  it("sums counters, histograms and sum-gauges as prom-client's AggregatorRegistry does, and honours other aggregators", async () => {
+    const registries = [worker(1), worker(2), worker(3)];
+    const json = await Promise.all(registries.map((r) => r.getMetricsAsJSON()));
+    const ours = aggregateSnapshots(json.map((metrics, i) => ({ pid: 100 + i, metrics: compactMetrics(metrics) })), [], new Set());
+    const reference = AggregatorRegistry.aggregate(json);
+    // Label order aside (the merge sorts label names), the same lines.
+    const normalize = (line: string) => line.replace(/\{(.*)\}/, (_, body: string) => `{${body.split(/,(?=\w+=")/).sort().join(',')}}`);
+    const lines = async (r: Registry<any>) =>
+      (await r.metrics()).split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('payload_bytes')).map(normalize).sort();
+    expect(await lines(ours)).toEqual(await lines(reference));
+    const text = await ours.metrics();
+    expect(text).toContain('jobs_total{queue="a",result="ok",service="orders"} 6');
+    expect(text).toContain('queue_lag_seconds{service="orders"} 30');
+    // Summaries are kept per worker: quantiles cannot be summed.
+    expect(text).toContain('payload_bytes{quantile="0.5",service="orders",worker="101"} 200');
+  });
+
+  it('keeps only the counters and histograms of dead workers, and labels per-worker metrics', async () => {
+    const live = { pid: 7, metrics: compactMetrics(await worker(1).getMetricsAsJSON()) };
+    const dead = { metrics: compactMetrics(await worker(2).getMetricsAsJSON()) };
+    const text = await aggregateSnapshots([live], [dead], new Set(['jobs_running'])).metrics();
+    expect(text).toContain('jobs_total{queue="a",result="ok",service="orders"} 3');
+    expect(text).toContain('jobs_total{queue="b",result="error",service="orders"} 1');
+    expect(text).toContain('job_seconds_count{queue="a",service="orders"} 2');
+    expect(text).toContain('jobs_running{service="orders",worker="7"} 1');
+    expect(text).toContain('queue_lag_seconds{service="orders"} 10');
+  });
+});
