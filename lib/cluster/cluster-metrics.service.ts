@@ -39,6 +39,8 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private missingSince: number | null = null;
   private writeFailureLogged = false;
   private folding = false;
+  /** Set at shutdown: the last snapshot written and this worker's file turned into a dead one. */
+  private retirement: Promise<void> | null = null;
   private readonly defaultLabels: Readonly<Record<string, string>>;
 
   constructor(
@@ -79,25 +81,30 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const directory = this.directory;
-    if (!directory) return;
-    this.metrics.useSource(null);
-    await this.server?.close();
-    // The last counts, kept in the sum once this worker is gone.
-    await this.snapshot().catch((error) => this.logWriteFailure(error));
-    this.directory = null;
-    await directory.retire(this.id).catch(() => undefined);
+    if (!directory || this.retirement) return this.retirement ?? undefined;
+    // Scrapes keep answering with the sum until the server closes (Prometheus scrapes a pod that is
+    // going away); from here on they wait for this, then read this worker's counts from its dead file.
+    this.retirement = (async () => {
+      await this.server?.close();
+      // The last counts, kept in the sum once this worker is gone.
+      await this.snapshot().catch((error) => this.logWriteFailure(error));
+      await directory.retire(this.id).catch(() => undefined);
+    })();
+    await this.retirement;
   }
 
   /** The merged Registry of every worker: the `MetricsSource` of `MetricsService.render()`. */
   async collect(): Promise<Registry> {
     const directory = this.directory!;
     const options = this.options as ResolvedClusterMetricsOptions;
+    // Shutting down: once retired, this worker's counts are read from its dead file like any other's.
+    if (this.retirement) await this.retirement;
+    const retired = this.retirement !== null;
     const listing = await directory.list();
-    // The peers are asked while this worker takes its own snapshot.
-    const ownSnapshot = this.snapshot(listing.workers.some((id) => id !== this.id));
     const live: WorkerSnapshot[] = [];
     await Promise.all([
-      ownSnapshot.then((own) => void live.unshift(own.snapshot)),
+      // The peers are asked while this worker takes its own snapshot.
+      retired ? undefined : this.snapshot(listing.workers.some((id) => id !== this.id)).then((own) => void live.unshift(own.snapshot)),
       ...listing.workers
         .filter((id) => id !== this.id)
         .map(async (id) => {
