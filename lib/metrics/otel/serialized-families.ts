@@ -30,10 +30,12 @@ export function splitFamilies(text: string): SerializedFamily[] {
         family.metadata.push(line);
       }
     }
-    let samples = block.slice(at).replace(/\n+$/, '');
-    // A comment after the samples (`# no registered metrics` follows target_info when there is nothing else) is not
-    // OpenMetrics: drop comment lines. Checked first, as sample blocks are large and rarely hold one.
-    if (samples.startsWith('#') || samples.includes('\n#')) samples = samples.split('\n').filter((line) => !line.startsWith('#')).join('\n');
+    // Comments after the samples (`# no registered metrics` closes the output) are not valid OpenMetrics.
+    const samples = block
+      .slice(at)
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n');
     family.samples = samples ? `${samples}\n` : '';
     families.push(family);
   }
