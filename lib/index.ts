@@ -66,6 +66,7 @@ export type { HealthIndicatorOptions } from './health/health-indicator.decorator
 export { up, down } from './health/health-indicator.interface';
 export type { HealthCheckOutcome, ObservabilityHealthIndicator } from './health/health-indicator.interface';
 export { HealthProbeService } from './health/health-probe.service';
+export { GracefulShutdownHook } from './health/graceful-shutdown.hook';
 export type { ProbeReport } from './health/health-probe.service';
 export { ObservabilityHealthController } from './health/health.controller';
 export { ObservabilityInterceptor } from './tracing/observability.interceptor';

@@ -50,8 +50,8 @@ export function resolveObservabilityOptions(
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
   const management = resolveManagement(raw.management);
-  if (management.enabled && !metrics.enabled && !health.enabled) {
-    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but both "metrics" and "health" are false.');
+  if (management.enabled && !(metrics.enabled && metrics.endpoint) && !health.enabled) {
+    throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but there is neither ("metrics" or "metrics.path" is false, and "health" is false).');
   }
   return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management };
 }
@@ -140,7 +140,7 @@ function resolveEndpointPath(option: string, value: unknown, example: string, al
   return `/${segments.join('/')}`;
 }
 
-const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs'];
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
 function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
@@ -163,7 +163,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   const indicators = h.indicators ?? [];
   if (!Array.isArray(indicators)) throw ObservabilityConfigError.invalidOption('health.indicators', 'an array of indicator classes or definitions', indicators);
   indicators.forEach((indicator, i) => checkIndicatorDefinition(indicator, `health.indicators[${i}]`));
-  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs', fallback: number, min: number) =>
+  const ms = (key: 'timeoutMs' | 'deadlineMs' | 'cacheTtlMs' | 'drainDelayMs' | 'shutdownTimeoutMs', fallback: number, min: number) =>
     checkMilliseconds(`health.${key}`, h[key] ?? fallback, min);
   const details = h.details ?? 'always';
   if (details !== 'always' && details !== 'never') throw ObservabilityConfigError.invalidOption('health.details', '"always" or "never"', details);
@@ -186,6 +186,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     details,
     liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
     drainDelayMs: ms('drainDelayMs', 5000, 0),
+    shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
   };
 }
 
@@ -201,7 +202,7 @@ export function checkIndicatorDefinition(indicator: unknown, where: string): voi
   if (indicator.timeoutMs !== undefined) checkMilliseconds(`${where}.timeoutMs`, indicator.timeoutMs, 1);
 }
 
-const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling', 'tracerName', 'tracerProvider'];
+const TRACING_KEYS = ['excludePaths', 'exemplars', 'routeHandlers', 'rpc', 'interceptor', 'propagateOutgoing', 'trustIncomingSampling', 'tracerName', 'tracerProvider', 'flushTimeoutMs'];
 
 function resolveTracing(input: TracingOptions | false | undefined, metricsPath: string): ResolvedTracingOptions {
   const t = input === false ? {} : (input ?? {});
@@ -223,6 +224,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
   if (provider !== null && typeof (provider as { getTracer?: unknown }).getTracer !== 'function') {
     throw ObservabilityConfigError.invalidOption('tracing.tracerProvider', 'an OpenTelemetry TracerProvider (with getTracer())', provider);
   }
+  const flushTimeoutMs = checkMilliseconds('tracing.flushTimeoutMs', t.flushTimeoutMs ?? 3000, 0);
   return {
     enabled: input !== false,
     excludePaths: [...excludePaths],
@@ -234,6 +236,7 @@ function resolveTracing(input: TracingOptions | false | undefined, metricsPath: 
     trustIncomingSampling: t.trustIncomingSampling ?? true,
     tracerName,
     tracerProvider: provider,
+    flushTimeoutMs,
   };
 }
 

@@ -15,6 +15,8 @@ import { sampleVersion } from './sample-version';
       health: {
         // Kubernetes: keep terminationGracePeriodSeconds above this plus the longest request.
         drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 5000),
+        // Requests still running this long after the drain are cut off: above the longest (/orders/slow, 30 s).
+        shutdownTimeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 31_000),
         liveness: { maxEventLoopDelayMs: 1000 },
       },
     }),

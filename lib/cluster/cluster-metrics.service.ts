@@ -34,11 +34,13 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private perWorker: ReadonlySet<string> = new Set();
   private seq = 0;
   /** The snapshot queued behind the running one; callers that arrive meanwhile share it. */
-  private queued: Promise<{ snapshot: WorkerSnapshot; json: string }> | null = null;
+  private queued: { persist: boolean; promise: Promise<{ snapshot: WorkerSnapshot; json: string }> } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private missingSince: number | null = null;
   private writeFailureLogged = false;
   private folding = false;
+  /** Set at shutdown: the last snapshot written and this worker's file turned into a dead one. */
+  private retirement: Promise<void> | null = null;
   private readonly defaultLabels: Readonly<Record<string, string>>;
 
   constructor(
@@ -79,25 +81,30 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const directory = this.directory;
-    if (!directory) return;
-    this.metrics.useSource(null);
-    await this.server?.close();
-    // The last counts, kept in the sum once this worker is gone.
-    await this.snapshot().catch((error) => this.logWriteFailure(error));
-    this.directory = null;
-    await directory.retire(this.id).catch(() => undefined);
+    if (!directory || this.retirement) return this.retirement ?? undefined;
+    // Scrapes keep answering with the sum until the server closes (Prometheus scrapes a pod that is
+    // going away); from here on they wait for this, then read this worker's counts from its dead file.
+    this.retirement = (async () => {
+      await this.server?.close();
+      // The last counts, kept in the sum once this worker is gone.
+      await this.snapshot().catch((error) => this.logWriteFailure(error));
+      await directory.retire(this.id).catch(() => undefined);
+    })();
+    await this.retirement;
   }
 
   /** The merged Registry of every worker: the `MetricsSource` of `MetricsService.render()`. */
   async collect(): Promise<Registry> {
     const directory = this.directory!;
     const options = this.options as ResolvedClusterMetricsOptions;
-    // The peers are asked while this worker takes its own snapshot.
-    const ownSnapshot = this.snapshot();
+    // Shutting down: once retired, this worker's counts are read from its dead file like any other's.
+    if (this.retirement) await this.retirement;
+    const retired = this.retirement !== null;
     const listing = await directory.list();
     const live: WorkerSnapshot[] = [];
     await Promise.all([
-      ownSnapshot.then((own) => void live.unshift(own.snapshot)),
+      // The peers are asked while this worker takes its own snapshot.
+      retired ? undefined : this.snapshot(listing.workers.some((id) => id !== this.id)).then((own) => void live.unshift(own.snapshot)),
       ...listing.workers
         .filter((id) => id !== this.id)
         .map(async (id) => {
@@ -203,24 +210,35 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
           `this worker's primary is ${process.ppid}. Two running copies of "${options.app}" need a "metrics.cluster.directory" each.`,
       );
     }
+    // A worker alone skips writing at scrape time; now that it has company, it writes what it showed.
+    await Promise.all(alive.map((id) => askPeer(directory.socketPath(id), options.peerTimeoutMs)));
   }
 
-  /** Takes this worker's snapshot and writes it to its file, one at a time, so the file only moves forward. */
-  private snapshot(): Promise<{ snapshot: WorkerSnapshot; json: string }> {
-    if (this.queued) return this.queued;
+  /**
+   * Takes this worker's snapshot and (with `persist`) writes it to its file, one at a time, so the file
+   * only moves forward. A worker alone in its deployment skips the write at scrape time: if it dies,
+   * the next worker starts a new deployment anyway (a worker that joins first makes it write, see `join()`).
+   */
+  private snapshot(persist = true): Promise<{ snapshot: WorkerSnapshot; json: string }> {
+    if (this.queued) {
+      this.queued.persist ||= persist;
+      return this.queued.promise;
+    }
+    const entry = { persist, promise: null as unknown as Promise<{ snapshot: WorkerSnapshot; json: string }> };
     const take = async () => {
       this.queued = null;
       const metrics = await snapshotRegistry(this.metrics.registry, this.defaultLabels);
       const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), metrics };
+      if (!entry.persist) return { snapshot, json: '' };
       const json = JSON.stringify(snapshot);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
       await this.directory?.writeSnapshot(this.id, json, snapshot.seq);
       return { snapshot, json };
     };
-    const next = this.chain.then(take, take);
-    this.queued = next;
-    this.chain = next.catch(() => undefined);
-    return next;
+    entry.promise = this.chain.then(take, take);
+    this.queued = entry;
+    this.chain = entry.promise.catch(() => undefined);
+    return entry.promise;
   }
 
   private logWriteFailure(error: unknown, what = "writing this worker's snapshot"): void {

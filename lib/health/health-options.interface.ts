@@ -86,10 +86,19 @@ export interface HealthOptions {
   liveness?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number };
   /**
    * On SIGTERM, how long readiness answers 503 while the app keeps serving, before Nest closes, ms.
-   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + the longest request.
+   * During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
+   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + `shutdownTimeoutMs` + `tracing.flushTimeoutMs`.
    * @default 5000
    */
   drainDelayMs?: number;
+  /**
+   * After the drain, how long requests in flight may still run, ms. Idle keep-alive connections close
+   * when the drain ends; those still open after this bound are closed (their requests cut off, and
+   * logged), so the process stops within drain + this bound + the flush, whatever the clients do.
+   * Set it above your longest request.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Health options after defaults were applied. */
@@ -104,4 +113,5 @@ export interface ResolvedHealthOptions {
   details: 'always' | 'never';
   liveness: { maxEventLoopDelayMs: number | null; maxHeapUsedBytes: number | null };
   drainDelayMs: number;
+  shutdownTimeoutMs: number;
 }

@@ -50,7 +50,15 @@ function copyValue(value: unknown, path: string, ancestors: object[], replaced: 
       return undefined;
   }
   if (value === null) return null;
-  const object = value as object;
+  try {
+    return copyObject(value as object, path, ancestors, replaced, unserializable);
+  } catch (error) {
+    // A Proxy whose traps throw, for one: nothing of it can be read safely.
+    return unserializable(`reading it threw ${describeError(error)}`);
+  }
+}
+
+function copyObject(object: object, path: string, ancestors: object[], replaced: string[], unserializable: (what: string) => string): unknown {
   if (ancestors.includes(object)) return unserializable('circular reference');
   if (ancestors.length >= MAX_DEPTH) return unserializable(`nested deeper than ${MAX_DEPTH} levels`);
   if (object instanceof Error) return redactSecrets(object.message || object.name);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HealthProbeService } from '../health/health-probe.service';
 import { MetricsEndpoint } from '../metrics/metrics-endpoint.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { observabilityEndpointPaths } from '../observability-endpoint.util';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { HealthProbe, ResolvedObservabilityOptions } from '../observability-options.interface';
 
@@ -45,11 +46,12 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     private readonly endpoint: MetricsEndpoint,
     private readonly probes: HealthProbeService,
   ) {
-    const { metrics, health } = options;
-    if (metrics.enabled && metrics.endpoint) this.routes.set(metrics.path, 'metrics');
-    if (health.enabled) {
-      const base = health.path === '/' ? '' : health.path;
-      for (const probe of Object.keys(health.probePaths) as HealthProbe[]) this.routes.set(`${base}/${health.probePaths[probe]}`, probe);
+    for (const { option, path } of observabilityEndpointPaths(options)) {
+      if (option === 'metrics.path') {
+        if (options.metrics.endpoint) this.routes.set(path, 'metrics');
+      } else {
+        this.routes.set(path, option.slice('health.probePaths.'.length) as HealthProbe);
+      }
     }
   }
 

@@ -65,6 +65,14 @@ export interface TracingOptions {
    * @default the global provider, resolved at call time
    */
   tracerProvider?: TracerProvider;
+  /**
+   * When the app closes, how long the final flush of the SDK (`startObservabilitySdk()`) may take, ms.
+   * A Collector that never answers would otherwise hold the shutdown for the whole export timeout;
+   * past this budget the shutdown goes on and the log says how many spans were not delivered.
+   * Count it in Kubernetes' `terminationGracePeriodSeconds`.
+   * @default 3000
+   */
+  flushTimeoutMs?: number;
 }
 
 /** Tracing options after defaults were applied. */
@@ -79,4 +87,5 @@ export interface ResolvedTracingOptions {
   trustIncomingSampling: boolean;
   tracerName: string;
   tracerProvider: TracerProvider | null;
+  flushTimeoutMs: number;
 }

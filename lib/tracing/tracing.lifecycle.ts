@@ -49,7 +49,26 @@ export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationSh
     const sdk = found && (this.options.tracing.enabled || (this.options.metrics.enabled && found.metricsDestination)) ? found : undefined;
     if (!sdk) return;
     // On a signal the process is going away: flush and stop. On app.close() alone, only flush.
-    await (signal ? sdk.shutdown() : sdk.forceFlush()).catch((error: unknown) => this.logger.warn(`Flushing spans failed: ${String(error)}`));
+    const flush = (signal ? sdk.shutdown() : sdk.forceFlush()).then(
+      () => 'done' as const,
+      (error: unknown) => void this.logger.warn(`Flushing spans failed: ${String(error)}`),
+    );
+    // Bounded here, at the call site, whatever the SDK's own export timeout: the grace period is finite.
+    const budget = this.options.tracing.flushTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), budget);
+      timer.unref();
+    });
+    const outcome = await Promise.race([flush, outOfTime]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      const pending = sdk.stats?.pending;
+      this.logger.warn(
+        `Flushing telemetry did not finish within tracing.flushTimeoutMs (${budget} ms): ` +
+          `${typeof pending === 'number' ? pending : 'some'} span(s) not delivered to ${sdk.destination}. The shutdown goes on without them.`,
+      );
+    }
   }
 
   onModuleDestroy(): void {

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { Counter as OtelCounter, metrics } from '@opentelemetry/api';
 import { Counter, Gauge } from 'prom-client';
 import { Counted, InjectMetric, Timed, Traced } from '../../lib';
 import { Order } from './order.entity';
@@ -15,6 +16,15 @@ export class OutOfStockError extends Error {
 /** Business logic of the sample: every public method is counted and timed. */
 @Injectable()
 export class OrdersService {
+  /**
+   * The business metric, recorded through the OpenTelemetry metrics API: `orders_placed_total` on /metrics (and over
+   * OTLP when metrics are pushed). Created here, at DI time: main.ts started the SDK, and its MeterProvider, first.
+   */
+  private readonly placed: OtelCounter = metrics.getMeter('orders-sample').createCounter('orders.placed', {
+    unit: '{order}',
+    description: 'Orders placed, by item.',
+  });
+
   constructor(
     private readonly repository: OrdersRepository,
     private readonly pricing: PricingClient,
@@ -31,6 +41,7 @@ export class OrdersService {
     const { unitPriceCents, currency } = await this.pricing.quote(item);
     const order = await this.repository.insert(item, quantity, { unitPriceCents, currency });
     this.items.inc({ item }, quantity);
+    this.placed.add(1, { item });
     this.stored.set(this.repository.count());
     return order;
   }

@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
-import { HealthIndicator, ObservabilityConfigError, ObservabilityModule, ObservabilityModuleOptions } from '../../lib';
+import { getObservabilitySdk, HealthIndicator, ObservabilityConfigError, ObservabilityModule, ObservabilityModuleOptions, startObservabilitySdk } from '../../lib';
 import { createTestApp } from '../fixtures/create-test-app';
 
 /** Boots an app with the given imports and returns the boot error, thrown by forRoot() or by Nest (or fails if it booted). */
@@ -46,6 +46,20 @@ describe('careless options fail the boot with a clear message', () => {
 
   it('@HealthIndicator with timeoutMs above 2^31-1 fails where it is declared', () => {
     expect(() => HealthIndicator('db', { timeoutMs: 3e9 })).toThrow(`Invalid option "@HealthIndicator('db').timeoutMs": expected a number of milliseconds from 1 to 2147483647`);
+  });
+
+  it('startObservabilitySdk refuses delays and timeouts above 2^31-1 ms, as options and as OTEL_* variables', () => {
+    expect(() => startObservabilitySdk({ exporter: 'none', exportTimeoutMillis: 3e9 })).toThrow(
+      'Invalid option "startObservabilitySdk: exportTimeoutMillis": expected at most 2147483647 ms',
+    );
+    expect(() => startObservabilitySdk({ exporter: 'none', metrics: { exportIntervalMillis: 3e9 } })).toThrow(ObservabilityConfigError);
+    process.env.OTEL_BSP_SCHEDULE_DELAY = '3000000000';
+    try {
+      expect(() => startObservabilitySdk({ exporter: 'none' })).toThrow('Invalid option "OTEL_BSP_SCHEDULE_DELAY"');
+    } finally {
+      delete process.env.OTEL_BSP_SCHEDULE_DELAY;
+    }
+    expect(getObservabilitySdk()).toBeUndefined();
   });
 
   it.each<[string, unknown, string]>([

@@ -4,12 +4,13 @@
  * readiness and the boot errors without starting processes. Real pm2 and node:cluster: cluster-workers.spec.ts.
  */
 import { INestApplication } from '@nestjs/common';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityConfigError, ObservabilityModule } from '../../lib';
 import type { ClusterMetricsOptions } from '../../lib';
+import { ClusterMetricsService } from '../../lib/cluster/cluster-metrics.service';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 
@@ -71,6 +72,34 @@ describe('metrics.cluster in one process', () => {
     const c = await boot({});
     expect(sampleValue(await scrape(c), HTTP_COUNT, ROUTE)).toBeUndefined();
     expect(readdirSync(dir).filter((f) => f.startsWith('dead-'))).toHaveLength(0);
+  });
+
+  it('keeps answering with the sum while it shuts down, its own counts read from its dead file', async () => {
+    const a = await boot({});
+    const b = await boot({});
+    await request(a.getHttpServer()).get('/orders/1').expect(200);
+    for (let i = 0; i < 3; i++) await request(b.getHttpServer()).get('/orders/2').expect(200);
+    // The shutdown hook has run (as during Nest's close(), before the HTTP server closes); a scrape still arrives.
+    const retiring = b.get(ClusterMetricsService).onApplicationShutdown();
+    const during = scrape(b);
+    await retiring;
+    expect(sampleValue(await during, HTTP_COUNT, ROUTE)).toBe(4);
+    expect(sampleValue(await scrape(b), HTTP_COUNT, ROUTE)).toBe(4);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(4);
+  });
+
+  it('writes its file at scrape time only once it has company (a lone worker that dies starts a new deployment anyway)', async () => {
+    const a = await boot({});
+    const file = readdirSync(dir).find((f) => /^w-.*\.json$/.test(f))!;
+    const seqOf = () => JSON.parse(readFileSync(join(dir, file), 'utf8')).seq as number;
+    const before = seqOf();
+    await request(a.getHttpServer()).get('/orders/1').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(1);
+    expect(seqOf()).toBe(before);
+    // A joining worker makes it write what it showed, so its kept counts never fall below that.
+    await boot({});
+    expect(seqOf()).toBeGreaterThan(before);
+    expect(JSON.stringify(JSON.parse(readFileSync(join(dir, file), 'utf8')).metrics)).toContain('/orders/:id');
   });
 
   it('folds the kept counts of many dead workers into one file, without losing or double-counting any', async () => {

@@ -115,6 +115,23 @@ describe.each(PLATFORMS)('management port on %s', (platform) => {
     expect((await get(port, '/health/startup')).status).toBe(200);
   });
 
+  it('serves custom paths, and only the probes when metrics.path is false', async () => {
+    app = await createTestApp(platform, {
+      imports: [
+        ObservabilityModule.forRoot({
+          metrics: { defaultMetrics: false, path: false },
+          health: { path: '/_/health', probePaths: { readiness: 'readyz' } },
+          management: { port: 0, host: '127.0.0.1' },
+        }),
+      ],
+    });
+    const port = app.get(ManagementServer).port!;
+    expect((await get(port, '/_/health/readyz')).status).toBe(200);
+    expect((await get(port, '/_/health/live')).status).toBe(200);
+    expect((await get(port, '/health/ready')).status).toBe(404);
+    expect((await get(port, '/metrics')).status).toBe(404);
+  });
+
   it('fails the boot with a message that names the port when it is in use, or when the host is bad', async () => {
     const blocker: Server = createServer();
     const port = await freePort();

@@ -349,6 +349,8 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(text).toContain('service="consumer"');
       // The preloaded SDK is the one the module reports on.
       expect(text).toContain('# TYPE otel_sdk_spans_pending gauge');
+      // An OpenTelemetry-API counter, through the preloaded SDK's MeterProvider, on the same /metrics (ESM consumer).
+      if (consumer === 'nest12-esm') expect(sampleValue(text, 'greetings_sent_total', { otel_scope_name: 'consumer' })).toBe(3);
 
       const open = await get(port, '/metrics', { Accept: 'application/openmetrics-text; version=1.0.0' });
       expect(open.status).toBe(200);

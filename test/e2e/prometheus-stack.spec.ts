@@ -381,15 +381,19 @@ describe('deploy/k8s and docker-compose: shutdown timing and probes match the sa
   const LONGEST_REQUEST_S = 30;
   const deployment = readFileSync(join(DEPLOY, 'k8s', 'deployment.yaml'), 'utf8');
 
-  it('terminationGracePeriodSeconds covers the drain delay plus the longest request', () => {
+  it('terminationGracePeriodSeconds covers the drain, the shutdown timeout (above the longest request) and the span flush', () => {
     const controller = readFileSync(join(ROOT, 'sample', 'orders', 'orders.controller.ts'), 'utf8');
     expect(controller).toContain(`Math.min(Number(ms) || 0, ${LONGEST_REQUEST_S}_000)`);
     const drainMs = Number(/name: DRAIN_DELAY_MS\s+value: "(\d+)"/.exec(deployment)?.[1]);
+    const shutdownTimeoutMs = Number(/name: SHUTDOWN_TIMEOUT_MS\s+value: "(\d+)"/.exec(deployment)?.[1]);
     const grace = Number(/terminationGracePeriodSeconds: (\d+)/.exec(deployment)?.[1]);
+    const FLUSH_TIMEOUT_S = 3; // tracing.flushTimeoutMs' default; the sample does not change it
     expect(drainMs).toBeGreaterThan(0);
-    expect(grace).toBeGreaterThanOrEqual(drainMs / 1000 + LONGEST_REQUEST_S);
+    expect(shutdownTimeoutMs).toBeGreaterThan(LONGEST_REQUEST_S * 1000);
+    expect(grace).toBeGreaterThan(drainMs / 1000 + shutdownTimeoutMs / 1000 + FLUSH_TIMEOUT_S);
     const compose = readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8');
     expect(Number(/DRAIN_DELAY_MS: "(\d+)"/.exec(compose)?.[1])).toBe(drainMs);
+    expect(Number(/SHUTDOWN_TIMEOUT_MS: "(\d+)"/.exec(compose)?.[1])).toBe(shutdownTimeoutMs);
     expect(Number(/stop_grace_period: (\d+)s/.exec(compose)?.[1])).toBe(grace);
   });
 

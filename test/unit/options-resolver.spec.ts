@@ -33,6 +33,7 @@ describe('resolveObservabilityOptions', () => {
       trustIncomingSampling: true,
       tracerName: 'nestjs-observability',
       tracerProvider: null,
+      flushTimeoutMs: 3000,
     });
     expect(resolveObservabilityOptions(undefined)).toEqual(resolved);
   });

@@ -36,7 +36,10 @@ export class OpenTelemetryMetricsSource {
 
   /** Boot-time check: nestjs-otel loaded while no `MeterProvider` is registered (its instruments would stay no-ops). */
   checkAtBoot(): void {
-    if (this.options.enabled) this.trap.check();
+    if (!this.options.enabled) return;
+    this.trap.check();
+    // Load the serializer now rather than in the first scrape (a cold require can outlast a 1 s scrape timeout).
+    if (this.readers().length > 0) this.serializerInstance();
   }
 
   /**
@@ -114,13 +117,17 @@ export class OpenTelemetryMetricsSource {
     }
   }
 
-  private serialize(resourceMetrics: ResourceMetrics): string {
+  private serializerInstance(): { serialize(metrics: ResourceMetrics): string } {
     if (!this.serializer) {
       const { PrometheusSerializer } = loadExporterPrometheus();
       // One serializer per source: it remembers which HELP/UNIT conflicts it already warned about.
       this.serializer = new PrometheusSerializer(undefined, false, undefined, !this.options.targetInfo, !this.options.scopeLabels);
     }
-    return this.serializer.serialize(resourceMetrics);
+    return this.serializer;
+  }
+
+  private serialize(resourceMetrics: ResourceMetrics): string {
+    return this.serializerInstance().serialize(resourceMetrics);
   }
 
   /** Every name the Registry puts in an exposition, in either format. */

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { metrics } from '@opentelemetry/api';
 import { Counted, ObservabilityModule, Timed } from 'nestjs-observability';
 
 /** Applies method decorators like TypeScript does: last listed runs first. */
@@ -17,7 +18,11 @@ function decorateMethod(cls, key, ...decorators) {
 }
 
 export class GreetingService {
+  // An OpenTelemetry-API counter: the preloaded SDK's MeterProvider renders it on the module's /metrics.
+  sent = metrics.getMeter('consumer').createCounter('greetings.sent', { unit: '{greeting}', description: 'Greetings sent' });
+
   greet() {
+    this.sent.add(1);
     return { message: 'hello' };
   }
 }
