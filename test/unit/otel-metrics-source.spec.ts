@@ -52,6 +52,14 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(text).not.toContain('# EOF');
   });
 
+  it('writes no comment line when the provider has no instruments yet: only target_info (valid OpenMetrics)', async () => {
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await source().source.render(format);
+      expect(text).toContain('target_info{');
+      expect(text.split('\n').filter((line) => line.startsWith('#') && !/^# (HELP|TYPE|UNIT) /.test(line))).toEqual([]);
+    }
+  });
+
   it('renders nothing without a reader, and nothing when switched off', async () => {
     await sdk.stop();
     sdk = startTestMeterProvider('x', false);

@@ -30,7 +30,7 @@ export function splitFamilies(text: string): SerializedFamily[] {
         family.metadata.push(line);
       }
     }
-    // A comment after the last family (`# no registered metrics` follows target_info) is no sample.
+    // Comments after the samples (`# no registered metrics` closes the output) are not valid OpenMetrics.
     const samples = block
       .slice(at)
       .split('\n')
