@@ -9,6 +9,7 @@
  *   npm run bench -- --quick           # fewer iterations, for checking the harness only
  *   npm run bench -- --no-inline       # method calls with --no-turbo-inlining: a pessimistic bound
  *                                      # for call sites V8 does not inline (cold or megamorphic code)
+ *   npm run bench -- --only traced,requests,encode   # some parts (methods, traced, requests, encode, render)
  */
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -19,6 +20,9 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const noInline = args.includes('--no-inline');
 const nameIndex = args.indexOf('--name');
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 && args[onlyIndex + 1] ? new Set(args[onlyIndex + 1].split(',')) : null;
+const wanted = (part) => only === null || only.has(part);
 const name = nameIndex >= 0 && args[nameIndex + 1] ? args[nameIndex + 1] : new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 
 const TARGETS = {
@@ -132,28 +136,28 @@ function main() {
   const started = Date.now();
   const info = machine();
   process.stderr.write(`benchmarking on ${info.nproc}× ${info.cpu}, node ${info.node}${quick ? ' (quick)' : ''}${noInline ? ' (--no-turbo-inlining)' : ''}...\n`);
-  process.stderr.write('  method calls...\n');
-  const methods = runChild('method-calls.js', noInline ? ['--no-turbo-inlining'] : []);
-  process.stderr.write('  @Traced() vs nestjs-otel @Span()...\n');
-  const traced = runChild('traced-calls.js', noInline ? ['--no-turbo-inlining'] : []);
-  process.stderr.write('  request tracing in the adapter hook...\n');
-  const requests = runChild('request-tracing.js');
-  process.stderr.write('  span encoding...\n');
-  const encode = runChild('span-encode.js');
-  process.stderr.write('  /metrics render...\n');
-  const render = runChild('render.js', ['--expose-gc']);
+  const part = (id, label, script, flags = []) => {
+    if (!wanted(id)) return null;
+    process.stderr.write(`  ${label}...\n`);
+    return runChild(script, flags);
+  };
+  const methods = part('methods', 'method calls', 'method-calls.js', noInline ? ['--no-turbo-inlining'] : []);
+  const traced = part('traced', '@Traced() vs nestjs-otel @Span()', 'traced-calls.js', noInline ? ['--no-turbo-inlining'] : []);
+  const requests = part('requests', 'request tracing in the adapter hook', 'request-tracing.js');
+  const encode = part('encode', 'span encoding', 'span-encode.js');
+  const render = part('render', '/metrics render', 'render.js', ['--expose-gc']);
   const seconds = (Date.now() - started) / 1000;
 
-  const mismatched = render.results.filter((r) => !r.sameSamplesAsPromClient);
+  const mismatched = render ? render.results.filter((r) => !r.sameSamplesAsPromClient) : [];
   const md = [
     `Machine: ${info.nproc} CPUs, ${info.cpu}, Node ${info.node} (V8 ${info.v8}), prom-client ${info.promClient}, @nestjs/core ${info.nest}. ` +
-      `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${noInline ? ', method calls with --no-turbo-inlining' : ''}.`,
-    '',
+      `Run: ${new Date(started).toISOString()}, ${seconds.toFixed(0)} s${quick ? ', --quick' : ''}${noInline ? ', method calls with --no-turbo-inlining' : ''}${only ? `, --only ${[...only].join(',')}` : ''}.`,
+    ...(methods ? ['',
     '**Method-call cost** (sync: ' +
       `${methods.rows[0].iterations.toLocaleString('en-US')} calls × ${methods.rows[0].rounds} interleaved rounds; overhead = median of per-round differences)`,
     '',
-    methodTable(methods.rows),
-    '',
+    methodTable(methods.rows)] : []),
+    ...(traced ? ['',
     '**@Traced() vs nestjs-otel @Span()** (one TracerProvider: ParentBased(AlwaysOn), BatchSpanProcessor, counting no-op exporter; ' +
       `${traced.rows[1].iterations.toLocaleString('en-US')} span calls / ${traced.rows[0].iterations.toLocaleString('en-US')} other calls × ${traced.rows[0].rounds} interleaved rounds, ` +
       `in chunks of ${traced.chunk.toLocaleString('en-US')} with an event-loop turn between; every sampled call exported exactly one span)`,
@@ -165,29 +169,29 @@ function main() {
           '',
           `WARNING: under a remote sampled parent (extracted traceparent, flags 01) @Traced() exported ${traced.underRemoteSampledParent.traced} span(s), ` +
             `nestjs-otel @Span() ${traced.underRemoteSampledParent.nestjsOtel} (expected 1 each).`,
-        ]),
-    '',
+        ])] : []),
+    ...(requests ? ['',
     '**Tracing cost per HTTP request in the adapter hook** (no sockets: the module\'s hook observer with a fake request and response; ' +
       `${requests.rows[0].iterations.toLocaleString('en-US')} requests × ${requests.rows[0].rounds} interleaved rounds; cost = median of per-round differences to the baseline)`,
     '',
-    requestTable(requests.rows),
+    requestTable(requests.rows)] : []),
+    ...(encode ? ['',
+    `**OTLP encoding per span** (the module's server span, sampled, from the SDK, ${encode.protobufBytesPerSpan.toFixed(0)} bytes in protobuf; ${encode.spans.toLocaleString('en-US')} spans × ${encode.rounds} rounds)`,
     '',
-    `**OTLP encoding per span** (the module's server span, sampled, from the SDK; ${encode.spans.toLocaleString('en-US')} spans × ${encode.rounds} rounds)`,
-    '',
-    encodeTable(encode.rows),
-    '',
+    encodeTable(encode.rows)] : []),
+    ...(render ? ['',
     '**/metrics render time** (median of interleaved runs, ratio = median of per-round ratios' +
       (mismatched.length ? `; WARNING: samples differ from prom-client at ${mismatched.map((r) => r.series).join(', ')}` : '; same samples as prom-client') +
       ')',
     '',
-    renderTable(render.results),
+    renderTable(render.results)] : []),
   ].join('\n');
   process.stdout.write(md + '\n');
 
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, noInline, machine: info, methodCalls: methods.rows, tracedCalls: traced, requestTracing: requests.rows, spanEncode: encode.rows, render: render.results, markdown: md }, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ name, date: new Date(started).toISOString(), seconds, quick, noInline, machine: info, methodCalls: methods?.rows, tracedCalls: traced, requestTracing: requests?.rows, spanEncode: encode?.rows, render: render?.results, markdown: md }, null, 2) + '\n');
   process.stderr.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
 }
 

@@ -31,7 +31,7 @@ const ROUNDS = quick ? 3 : 9;
 const exporter = new InMemorySpanExporter();
 const provider = new TracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'hello', 'service.version': '1.0.0' }),
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
 });
 const tracer = provider.getTracer('nestjs-observability');
 for (let i = 0; i < SPANS; i++) {

@@ -112,7 +112,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
         buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       });
       this.abandonedGauge = this.metrics.gauge({
-        name: 'health_checks_abandoned',
+        name: 'health_checks_abandoned_running',
         help: 'Health checks that outlived their timeout and are still running (they ignore their AbortSignal).',
         labelNames: ['indicator'],
       });

@@ -56,6 +56,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The module instance's Registry. */
   readonly registry = new Registry();
   private readonly declarations = new Map<string, Declaration>();
+  /** Metric name per OpenMetrics family name (a counter's family drops `_total`), to refuse two metrics in one family. */
+  private readonly families = new Map<string, string>();
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
@@ -202,8 +204,19 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
           `(a default process metric, or one registered directly). Choose another name, or set "metrics.defaultMetrics.prefix".`,
       );
     }
+    // OpenMetrics names a counter's family without `_total`: gauge `jobs` and counter `jobs_total` would
+    // both be family `jobs`, and Prometheus rejects such an OpenMetrics scrape whole.
+    const family = type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name;
+    const sharing = this.families.get(family);
+    if (sharing !== undefined) {
+      throw new ObservabilityConfigError(
+        `Metric "${name}" (declared as ${origin}) and metric "${sharing}" (declared as ${this.declarations.get(sharing)?.origin}) ` +
+          `would both be the family "${family}" in OpenMetrics (a counter's family drops "_total"), which Prometheus rejects. Rename one of them.`,
+      );
+    }
     const metric = create();
     this.declarations.set(name, { type, labelNames, metric, origin, lean });
+    this.families.set(family, name);
     return metric;
   }
 }

@@ -127,13 +127,13 @@ describe.each(PLATFORMS)('health probes under faulty indicators on %s', (platfor
     }
     expect(started).toBe(1);
     let metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
-    expect(sampleValue(metrics, 'health_checks_abandoned', { indicator: 'stuck' })).toBe(1);
+    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(1);
     expect(sampleValue(metrics, 'health_checks_abandoned_total', { indicator: 'stuck' })).toBe(1);
     // Once it settles, the next probe runs a fresh check.
     release();
     await new Promise((r) => setTimeout(r, 10));
     metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
-    expect(sampleValue(metrics, 'health_checks_abandoned', { indicator: 'stuck' })).toBe(0);
+    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(0);
     await ready();
     expect(started).toBe(2);
   });

@@ -72,6 +72,8 @@ describe.each(PLATFORMS)('health probes on %s', (platform) => {
   it('lets concurrent probes share the run in flight', async () => {
     app = await createTestApp(platform, health());
     const db = app.get(FakeDatabase);
+    // Long enough for all 20 requests to arrive while the first check runs, even on a loaded machine.
+    db.delayMs = 1_000;
     const answers = await Promise.all(Array.from({ length: 20 }, () => get('/health/ready')));
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(db.pings).toBe(1);

@@ -33,6 +33,19 @@ describe('MetricsService declarations', () => {
     );
   });
 
+  it('fails when two metrics would share one OpenMetrics family (a gauge "x" and a counter "x_total"), in either order', () => {
+    const gaugeFirst = service();
+    gaugeFirst.gauge({ name: 'jobs_abandoned', help: 'Running' });
+    expect(() => gaugeFirst.counter({ name: 'jobs_abandoned_total', help: 'All' })).toThrow(
+      'would both be the family "jobs_abandoned" in OpenMetrics',
+    );
+    const counterFirst = service();
+    counterFirst.counter({ name: 'jobs_abandoned_total', help: 'All' });
+    expect(() => counterFirst.gauge({ name: 'jobs_abandoned', help: 'Running' })).toThrow(ObservabilityConfigError);
+    // The module's own metrics never do that.
+    expect(() => counterFirst.gauge({ name: 'jobs_abandoned_running', help: 'Running' })).not.toThrow();
+  });
+
   it('fails when a prom-client metric takes the name of an instrumented method metric', () => {
     const metrics = service();
     metrics.leanCounter('pay_total', 'Pay', ['class', 'method', 'result', 'exception'], '@Counted() on Pay.run');

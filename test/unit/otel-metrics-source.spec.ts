@@ -35,6 +35,14 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(text).not.toContain('# no registered metrics');
   });
 
+  it('drops the serializer\'s "# no registered metrics" comment when no instrument was created (it broke Prometheus\' OpenMetrics parser)', async () => {
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await source().source.render(format);
+      expect(text).not.toContain('# no registered metrics');
+      expect(text.split('\n').filter((line) => line.startsWith('#') && !/^# (HELP|TYPE|UNIT|EOF)( |$)/.test(line))).toEqual([]);
+    }
+  });
+
   it('writes OpenMetrics counter families without _total, and quotes escaped in HELP', async () => {
     metrics.getMeter('shop').createCounter('orders.placed', { description: 'Orders "placed"' }).add(1);
     const text = await source().source.render('openmetrics');
@@ -42,6 +50,14 @@ describe('OpenTelemetry-API metrics source', () => {
     expect(text).toContain('# TYPE orders_placed counter\n');
     expect(text).toMatch(/^orders_placed_total\{/m);
     expect(text).not.toContain('# EOF');
+  });
+
+  it('writes no comment line when the provider has no instruments yet: only target_info (valid OpenMetrics)', async () => {
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await source().source.render(format);
+      expect(text).toContain('target_info{');
+      expect(text.split('\n').filter((line) => line.startsWith('#') && !/^# (HELP|TYPE|UNIT) /.test(line))).toEqual([]);
+    }
   });
 
   it('renders nothing without a reader, and nothing when switched off', async () => {

@@ -30,7 +30,12 @@ export function splitFamilies(text: string): SerializedFamily[] {
         family.metadata.push(line);
       }
     }
-    const samples = block.slice(at).replace(/\n+$/, '');
+    // Comments after the samples (`# no registered metrics` closes the output) are not valid OpenMetrics.
+    const samples = block
+      .slice(at)
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n');
     family.samples = samples ? `${samples}\n` : '';
     families.push(family);
   }

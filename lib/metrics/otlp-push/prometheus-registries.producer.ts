@@ -12,6 +12,9 @@ interface RegistrySource {
   skippedReported: boolean;
   /** Removed: collected once more (the final push of a stopping app), then forgotten. */
   leaving: boolean;
+  /** Per cumulative metric: its total at the last push, and a later start time once it went down (a reset). */
+  totals: Map<string, number>;
+  restarts: Map<string, HrTime>;
 }
 
 /**
@@ -33,7 +36,7 @@ export class PrometheusRegistriesProducer implements MetricProducer {
    * push when the app stops: its last values go out), then forgotten.
    */
   add(registry: Registry, startedAt = Date.now()): () => void {
-    const source: RegistrySource = { registry, startTime: hrTime(startedAt), skippedReported: false, leaving: false };
+    const source: RegistrySource = { registry, startTime: hrTime(startedAt), skippedReported: false, leaving: false, totals: new Map(), restarts: new Map() };
     this.sources.add(source);
     return () => void (source.leaving = true);
   }
@@ -52,7 +55,12 @@ export class PrometheusRegistriesProducer implements MetricProducer {
       if (source.leaving) this.sources.delete(source);
       try {
         const json = (await source.registry.getMetricsAsJSON()) as unknown as PrometheusMetricJson[];
-        const { data, skipped } = toMetricData(json, (name) => (SINCE_PROCESS_START.test(name) ? processStart : source.startTime), endTime);
+        noteResets(source, json, endTime);
+        const { data, skipped } = toMetricData(
+          json,
+          (name) => source.restarts.get(name) ?? (SINCE_PROCESS_START.test(name) ? processStart : source.startTime),
+          endTime,
+        );
         scopeMetrics.push({ scope: { name: 'nestjs-observability' }, metrics: data });
         if (skipped.length && !source.skippedReported) {
           source.skippedReported = true;
@@ -64,6 +72,22 @@ export class PrometheusRegistriesProducer implements MetricProducer {
     }
     // The reader keeps the SDK's own resource; this one is not read.
     return { resourceMetrics: { resource: undefined as never, scopeMetrics }, errors };
+  }
+}
+
+/**
+ * A cumulative metric whose total went down was reset (`registry.resetMetrics()`, `metric.reset()`,
+ * a series removed): its points start again now, so that the backend does not read a negative increase.
+ */
+function noteResets(source: RegistrySource, json: PrometheusMetricJson[], now: HrTime): void {
+  for (const metric of json) {
+    if (metric.type !== 'counter' && metric.type !== 'histogram') continue;
+    const countName = `${metric.name}_count`;
+    let total = 0;
+    for (const v of metric.values ?? []) if (metric.type === 'counter' || v.metricName === countName) total += v.value;
+    const last = source.totals.get(metric.name);
+    if (last !== undefined && total < last) source.restarts.set(metric.name, now);
+    source.totals.set(metric.name, total);
   }
 }
 
