@@ -10,6 +10,7 @@
 const { Counter, Gauge, Histogram, Registry } = require('prom-client');
 const { renderRegistry } = require('../dist');
 const { median, mad, rotate } = require('./lib/stats');
+const { populate } = require('./lib/series');
 
 const quick = process.argv.includes('--quick');
 const SIZES = [
@@ -17,36 +18,20 @@ const SIZES = [
   { series: 10_000, rounds: quick ? 5 : 21 },
 ];
 const WARMUP = 5;
-// prom-client's default buckets: 11 bounds + "+Inf" + _sum + _count = 14 lines per child.
-const HISTOGRAM_LINES_PER_CHILD = 14;
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
-const STATUSES = ['200', '201', '204', '400', '404', '500'];
-
 /**
  * A Registry with about `lines` sample lines: 40% counter lines, 10% gauge lines and 50% histogram
- * lines, with label values shaped like real ones (routes, status codes).
+ * lines, with label values shaped like real ones (routes, status codes); see bench/lib/series.js.
  */
 function buildRegistry(lines) {
   const registry = new Registry();
-  const counter = new Counter({ name: 'http_requests_total', help: 'HTTP requests.', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const gauge = new Gauge({ name: 'queue_depth', help: 'Jobs waiting, by queue and shard.', labelNames: ['queue', 'shard'], registers: [registry] });
-  const histogram = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration in seconds.',
-    labelNames: ['method', 'route'],
-    registers: [registry],
-  });
-  const counterSeries = Math.round(lines * 0.4);
-  const gaugeSeries = Math.round(lines * 0.1);
-  const histogramChildren = Math.round((lines - counterSeries - gaugeSeries) / HISTOGRAM_LINES_PER_CHILD);
-  for (let i = 0; i < counterSeries; i++) {
-    counter.inc({ method: METHODS[i % 4], route: `/api/v1/resource${Math.floor(i / 24)}/:id`, status: STATUSES[Math.floor(i / 4) % 6] }, (i % 97) + 1);
-  }
-  for (let i = 0; i < gaugeSeries; i++) gauge.set({ queue: `queue_${Math.floor(i / 8)}`, shard: String(i % 8) }, (i * 7) % 1000);
-  for (let i = 0; i < histogramChildren; i++) {
-    const labels = { method: METHODS[i % 4], route: `/api/v1/resource${Math.floor(i / 4)}/:id` };
-    for (let k = 0; k < 5; k++) histogram.observe(labels, ((i + k) % 50) / 17);
-  }
+  populate(
+    {
+      counter: (config) => new Counter({ ...config, registers: [registry] }),
+      gauge: (config) => new Gauge({ ...config, registers: [registry] }),
+      histogram: (config) => new Histogram({ ...config, registers: [registry] }),
+    },
+    lines,
+  );
   return registry;
 }
 
