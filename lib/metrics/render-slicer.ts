@@ -16,8 +16,6 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 export class RenderSlicer {
   private sliceStart = performance.now();
   private units = 0;
-  /** How many times the work gave the event loop back. */
-  pauses = 0;
 
   /** @param sliceMs longest stretch of work between two pauses; 0 or Infinity never pauses. */
   constructor(private readonly sliceMs: number) {}
@@ -31,7 +29,6 @@ export class RenderSlicer {
 
   /** Gives the event loop back (after pending I/O callbacks), then starts a new slice. */
   async pause(): Promise<void> {
-    this.pauses++;
     await nextTurn();
     this.sliceStart = performance.now();
     this.units = 0;
