@@ -1,11 +1,12 @@
-import { INestApplication } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import request from 'supertest';
-import { ObservabilityModule, ObservabilitySdk, startObservabilitySdk } from '../../lib';
+import { ObservabilityModule, startObservabilitySdk } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
+import { captureLogger } from '../support/capture-logger';
 import { freePort } from '../support/free-port';
 import { OtlpReceiver, ReceivedMetric, startOtlpReceiver } from '../support/otlp-receiver';
+import { useSdkTestScope } from '../support/sdk-test-scope';
 
 // These tests start the real, process-wide SDK; each one stops it again.
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_METRICS_EXPORTER', 'OTEL_METRIC_EXPORT_INTERVAL', 'OTEL_TRACES_EXPORTER'];
@@ -58,50 +59,30 @@ function lastPush(receiver: OtlpReceiver, scope = 'nestjs-observability'): Recei
   return receiver.metrics.filter((m) => m.request === last);
 }
 
-function captureLogger() {
-  const infos: string[] = [];
-  const warnings: string[] = [];
-  return { infos, warnings, log: (m: string) => void infos.push(m), warn: (m: string) => void warnings.push(m) };
-}
-
 describe('OTLP push of every metric', () => {
-  let receiver: OtlpReceiver | undefined;
-  let sdk: ObservabilitySdk | undefined;
-  let app: INestApplication | undefined;
-  const saved = Object.fromEntries(OTEL_ENV.map((k) => [k, process.env[k]]));
+  const ctx = useSdkTestScope(OTEL_ENV);
 
   beforeEach(() => {
     process.env.OTEL_TRACES_EXPORTER = 'none';
   });
 
-  afterEach(async () => {
-    await app?.close();
-    await sdk?.shutdown();
-    await receiver?.close();
-    app = sdk = receiver = undefined;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-
   it.each(PLATFORMS)('pushes the HTTP histogram, @Counted/@Timed, custom and OpenTelemetry-API metrics with the values /metrics shows (%s)', async (platform) => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
     process.env.OTEL_METRICS_EXPORTER = 'otlp';
-    sdk = startObservabilitySdk({ serviceName: 'orders', serviceVersion: '2.0.0' });
-    expect(sdk.metricsDestination).toBe(`OTLP/HTTP protobuf at ${receiver.metricsUrl}`);
+    ctx.sdk = startObservabilitySdk({ serviceName: 'orders', serviceVersion: '2.0.0' });
+    expect(ctx.sdk.metricsDestination).toBe(`OTLP/HTTP protobuf at ${ctx.receiver.metricsUrl}`);
     const placed = metrics.getMeter('shop').createCounter('orders.placed', { unit: '{order}' });
-    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { app: 'shop' } } }), OrdersModule] });
-    const server = app.getHttpServer();
+    ctx.app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { app: 'shop' } } }), OrdersModule] });
+    const server = ctx.app.getHttpServer();
     for (const id of ['1', '2', '3']) await request(server).get(`/orders/${id}`).expect(200);
     await request(server).get('/orders/missing').expect(404);
     await request(server).post('/orders').expect(201);
     placed.add(2, { channel: 'web' });
     placed.add(1, { channel: 'app' });
 
-    await sdk.forceFlush();
-    const first = lastPush(receiver);
+    await ctx.sdk.forceFlush();
+    const first = lastPush(ctx.receiver);
     const text = (await request(server).get('/metrics')).text;
     const scraped = canonical(text);
 
@@ -140,8 +121,8 @@ describe('OTLP push of every metric', () => {
 
     // Cumulative: a later push keeps the start times and adds up.
     await request(server).get('/orders/4').expect(200);
-    await sdk.forceFlush();
-    const second = lastPush(receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
+    await ctx.sdk.forceFlush();
+    const second = lastPush(ctx.receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
     const again = second.points.find((p) => p.attributes.http_route === '/orders/:id' && p.attributes.http_response_status_code === '200')!;
     expect(again.count).toBe(4);
     expect(again.startTimeUnixNano).toBe(route.startTimeUnixNano);
@@ -150,41 +131,41 @@ describe('OTLP push of every metric', () => {
   });
 
   it('pushes with /metrics switched off (metrics.path: false), and nothing when push is not asked for', async () => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
-    app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot({ metrics: { path: false } }), OrdersModule] });
-    await request(app.getHttpServer()).get('/orders/1').expect(200);
-    await request(app.getHttpServer()).get('/metrics').expect(404);
-    await sdk.forceFlush();
-    const http = lastPush(receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
+    ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot({ metrics: { path: false } }), OrdersModule] });
+    await request(ctx.app.getHttpServer()).get('/orders/1').expect(200);
+    await request(ctx.app.getHttpServer()).get('/metrics').expect(404);
+    await ctx.sdk.forceFlush();
+    const http = lastPush(ctx.receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
     expect(http.points.map((p) => p.count)).toEqual([1]);
-    await app.close();
-    await sdk.shutdown();
-    app = sdk = undefined;
+    await ctx.app.close();
+    await ctx.sdk.shutdown();
+    ctx.app = ctx.sdk = undefined;
 
     // Without OTEL_METRICS_EXPORTER=otlp (or the option) nothing is pushed.
-    const requests = receiver.metricRequests;
-    sdk = startObservabilitySdk({ exporter: 'none' });
-    expect(sdk.metricsDestination).toBeNull();
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
-    await request(app.getHttpServer()).get('/orders/1').expect(200);
-    await sdk.forceFlush();
-    expect(receiver.metricRequests).toBe(requests);
+    const requests = ctx.receiver.metricRequests;
+    ctx.sdk = startObservabilitySdk({ exporter: 'none' });
+    expect(ctx.sdk.metricsDestination).toBeNull();
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
+    await request(ctx.app.getHttpServer()).get('/orders/1').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(ctx.receiver.metricRequests).toBe(requests);
   });
 
   it('pushes the Registry of each of two apps in one process, told apart by their default labels', async () => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
     const appFor = (name: string) => createTestApp('express', { imports: [ObservabilityModule.forRoot({ metrics: { defaultLabels: { app: name } } }), OrdersModule] });
-    app = await appFor('a');
+    ctx.app = await appFor('a');
     const other = await appFor('b');
     try {
-      await request(app.getHttpServer()).get('/orders/1').expect(200);
+      await request(ctx.app.getHttpServer()).get('/orders/1').expect(200);
       for (let i = 0; i < 2; i++) await request(other.getHttpServer()).get('/orders/1').expect(200);
-      await sdk.forceFlush();
-      const http = lastPush(receiver).filter((m) => m.name === 'http_server_request_duration_seconds');
+      await ctx.sdk.forceFlush();
+      const http = lastPush(ctx.receiver).filter((m) => m.name === 'http_server_request_duration_seconds');
       expect(http).toHaveLength(2);
       const counts = Object.fromEntries(http.flatMap((m) => m.points).map((p) => [p.attributes.app, p.count]));
       expect(counts).toEqual({ a: 1, b: 2 });
@@ -197,25 +178,25 @@ describe('OTLP push of every metric', () => {
     ['tracing on', {}],
     ['tracing off', { tracing: false as const }],
   ])('pushes the last values when the app stops, then forgets its Registry (%s)', async (_case, moduleOptions) => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(moduleOptions), OrdersModule] });
-    await request(app.getHttpServer()).get('/orders/1').expect(200);
-    await app.close(); // flushes the SDK: the push carries the request
-    app = undefined;
-    const http = lastPush(receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ exporter: 'none', metrics: { exporter: 'otlp', exportIntervalMillis: 60_000 } });
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(moduleOptions), OrdersModule] });
+    await request(ctx.app.getHttpServer()).get('/orders/1').expect(200);
+    await ctx.app.close(); // flushes the SDK: the push carries the request
+    ctx.app = undefined;
+    const http = lastPush(ctx.receiver).find((m) => m.name === 'http_server_request_duration_seconds')!;
     expect(http.points.map((p) => p.count)).toEqual([1]);
-    const carrying = () => new Set(receiver!.metrics.filter((m) => m.scope === 'nestjs-observability').map((m) => m.request)).size;
+    const carrying = () => new Set(ctx.receiver!.metrics.filter((m) => m.scope === 'nestjs-observability').map((m) => m.request)).size;
     const before = carrying();
-    await sdk.forceFlush();
-    await sdk.forceFlush();
+    await ctx.sdk.forceFlush();
+    await ctx.sdk.forceFlush();
     expect(carrying()).toBe(before);
   });
 
   it.each([
     ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, /ECONNREFUSED/],
-    ['a server that never answers', async () => (receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, /timed out|timeout/i],
+    ['a server that never answers', async () => (ctx.receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, /timed out|timeout/i],
   ] as const)('counts lost points, keeps requests and memory bounded, and says so once when the Collector is unreachable: %s', async (_case, endpoint, reason) => {
     const base = await endpoint();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
@@ -225,30 +206,30 @@ describe('OTLP push of every metric', () => {
     process.on('unhandledRejection', onRejection);
     try {
       const logs = captureLogger();
-      sdk = startObservabilitySdk({ exporter: 'none', logger: logs, metrics: { exporter: 'otlp', exportIntervalMillis: 100, exportTimeoutMillis: 100 } });
-      app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
+      ctx.sdk = startObservabilitySdk({ exporter: 'none', logger: logs, metrics: { exporter: 'otlp', exportIntervalMillis: 100, exportTimeoutMillis: 100 } });
+      ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), OrdersModule] });
       const started = Date.now();
       while (Date.now() - started < 1200) {
-        await request(app.getHttpServer()).get('/orders/1').expect(200);
+        await request(ctx.app.getHttpServer()).get('/orders/1').expect(200);
         await new Promise((r) => setTimeout(r, 20));
       }
       await new Promise((r) => setTimeout(r, 300));
-      expect(sdk.metricStats.failedExports).toBeGreaterThanOrEqual(3);
-      expect(sdk.metricStats.failed).toBeGreaterThan(0);
-      expect(sdk.metricStats.exported).toBe(0);
+      expect(ctx.sdk.metricStats.failedExports).toBeGreaterThanOrEqual(3);
+      expect(ctx.sdk.metricStats.failed).toBeGreaterThan(0);
+      expect(ctx.sdk.metricStats.exported).toBe(0);
       // One attempt per interval at most: nothing piles up behind a hanging Collector.
-      if (receiver) expect(receiver.requests).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 100) + 1);
-      const text = (await request(app.getHttpServer()).get('/metrics')).text;
+      if (ctx.receiver) expect(ctx.receiver.requests).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 100) + 1);
+      const text = (await request(ctx.app.getHttpServer()).get('/metrics')).text;
       expect(parseSamples(text).get('otel_sdk_metric_points_export_failed_total')).toBeGreaterThan(0);
       expect(logs.warnings).toHaveLength(1);
       expect(logs.warnings[0]).toContain(`Exporting metrics to ${base}/v1/metrics failed: `);
       expect(logs.warnings[0]).toMatch(reason);
       expect(rejections).toEqual([]);
-      if (receiver) {
-        receiver.setMode('ok');
+      if (ctx.receiver) {
+        ctx.receiver.setMode('ok');
         await new Promise((r) => setTimeout(r, 400));
         expect(logs.infos).toEqual([expect.stringContaining(`Exporting metrics to ${base}/v1/metrics works again`)]);
-        expect(sdk.metricStats.exported).toBeGreaterThan(0);
+        expect(ctx.sdk.metricStats.exported).toBeGreaterThan(0);
       }
     } finally {
       process.off('unhandledRejection', onRejection);

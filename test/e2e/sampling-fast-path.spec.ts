@@ -1,7 +1,7 @@
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
 import { context, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
-import { Agent, createServer, IncomingHttpHeaders, request as httpRequest, Server } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ObservabilityLogger, ObservabilityModule, ObservabilitySdk, startObservabilitySdk, TracingService } from '../../lib';
@@ -10,6 +10,7 @@ import { HttpTracingListener } from '../../lib/tracing/http-tracing.listener';
 import { UnsampledSpan } from '../../lib/tracing/sampling/unsampled.span';
 import { createTestApp, Platform, PLATFORMS } from '../fixtures/create-test-app';
 import { downstream, ItemsModule } from '../fixtures/tracing.app';
+import { HeaderSink, startHeaderSink } from '../support/header-sink';
 
 /** What the handler saw of its request's span. */
 interface Seen {
@@ -192,35 +193,30 @@ describe('sampling before the SDK (the request fast path)', () => {
   }, 60_000);
 
   describe.each(PLATFORMS)('on %s, with nothing sampled', (platform) => {
-    let sink: Server;
-    const received: IncomingHttpHeaders[] = [];
+    let sink: HeaderSink;
 
     beforeAll(async () => {
-      sink = createServer((req, res) => {
-        received.push(req.headers);
-        res.end('ok');
-      });
-      await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-      downstream.url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+      sink = await startHeaderSink();
+      downstream.url = sink.url;
     });
-    afterAll(() => new Promise((r) => sink.close(r)));
+    afterAll(() => sink.close());
     beforeEach(() => {
-      received.length = 0;
+      sink.received.length = 0;
     });
 
     it('propagates sampled=0 on outgoing fetch() and http calls, with the ids the handler sees', async () => {
       await start(platform, 0, {}, [ItemsModule]);
       const res = await request(app!.getHttpServer()).get('/items/downstream').expect(200);
       expect(res.body.traceId).toMatch(/^[0-9a-f]{32}$/);
-      expect(received).toHaveLength(2);
-      for (const headers of received) expect(headers.traceparent).toBe(`00-${res.body.traceId}-${res.body.spanId}-00`);
+      expect(sink.received).toHaveLength(2);
+      for (const headers of sink.received) expect(headers.traceparent).toBe(`00-${res.body.traceId}-${res.body.spanId}-00`);
       // Under an unsampled incoming parent: its trace id, a span id of this service, still 00.
-      received.length = 0;
+      sink.received.length = 0;
       const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
       const child = await request(app!.getHttpServer()).get('/items/downstream').set('traceparent', parent).expect(200);
       expect(child.body.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
       expect(child.body.spanId).not.toBe('b7ad6b7169203331');
-      for (const headers of received) expect(headers.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${child.body.spanId}-00`);
+      for (const headers of sink.received) expect(headers.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${child.body.spanId}-00`);
       expect(await exportedServerTraceIds()).toEqual([]);
     });
 

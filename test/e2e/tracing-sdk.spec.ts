@@ -1,48 +1,28 @@
-import { INestApplication, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import request from 'supertest';
-import { getObservabilitySdk, ObservabilityModule, ObservabilitySdk, startObservabilitySdk, Traced } from '../../lib';
+import { getObservabilitySdk, ObservabilityModule, startObservabilitySdk, Traced } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { ItemsModule } from '../fixtures/tracing.app';
+import { captureLogger } from '../support/capture-logger';
 import { freePort } from '../support/free-port';
-import { OTLP_SPAN_KIND, OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
+import { OTLP_SPAN_KIND, startOtlpReceiver } from '../support/otlp-receiver';
+import { useSdkTestScope } from '../support/sdk-test-scope';
 
 // These tests start the real, process-wide SDK; each one stops it again.
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_TRACES_SAMPLER'];
 
-
-/** A logger for `startObservabilitySdk({ logger })` that keeps what it is told. */
-function captureLogger() {
-  const infos: string[] = [];
-  const warnings: string[] = [];
-  return { infos, warnings, log: (m: string) => void infos.push(m), warn: (m: string) => void warnings.push(m) };
-}
-
 describe('the SDK bootstrap and OTLP export', () => {
-  let receiver: OtlpReceiver | undefined;
-  let sdk: ObservabilitySdk | undefined;
-  let app: INestApplication | undefined;
-  const saved = Object.fromEntries(OTEL_ENV.map((k) => [k, process.env[k]]));
-
-  afterEach(async () => {
-    await app?.close();
-    await sdk?.shutdown();
-    await receiver?.close();
-    app = sdk = receiver = undefined;
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  const ctx = useSdkTestScope(OTEL_ENV);
 
   it.each(PLATFORMS)('exports the request spans over OTLP/HTTP protobuf with the resource (%s)', async (platform) => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ serviceName: 'orders', serviceVersion: '1.2.3', environment: 'test', scheduledDelayMillis: 50 });
-    expect(sdk.destination).toBe(`OTLP/HTTP protobuf at ${receiver.url}`);
-    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot(), ItemsModule] });
-    await request(app.getHttpServer()).get('/items/9').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
-    const spans = await receiver.waitForSpans(3);
-    expect(receiver.contentTypes[0]).toBe('application/x-protobuf');
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ serviceName: 'orders', serviceVersion: '1.2.3', environment: 'test', scheduledDelayMillis: 50 });
+    expect(ctx.sdk.destination).toBe(`OTLP/HTTP protobuf at ${ctx.receiver.url}`);
+    ctx.app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/9').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
+    const spans = await ctx.receiver.waitForSpans(3);
+    expect(ctx.receiver.contentTypes[0]).toBe('application/x-protobuf');
     const root = spans.find((s) => s.name === 'GET /items/:id')!;
     const reserve = spans.find((s) => s.name === 'InventoryService.reserve')!;
     const check = spans.find((s) => s.name === 'inventory.check')!;
@@ -55,39 +35,39 @@ describe('the SDK bootstrap and OTLP export', () => {
     expect(root.resource).toMatchObject({ 'service.name': 'orders', 'service.version': '1.2.3', 'deployment.environment.name': 'test' });
     expect(root.scope).toBe('nestjs-observability');
     // The counters the module exports as metrics.
-    const text = (await request(app.getHttpServer()).get('/metrics')).text;
+    const text = (await request(ctx.app.getHttpServer()).get('/metrics')).text;
     expect(sampleValue(text, 'otel_sdk_spans_exported_total')).toBeGreaterThanOrEqual(3);
     expect(sampleValue(text, 'otel_sdk_spans_dropped_total')).toBe(0);
   });
 
   it('traces with an SDK started after the app was created', async () => {
-    receiver = await startOtlpReceiver();
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
-    await request(app.getHttpServer()).get('/items/1').expect(200);
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ scheduledDelayMillis: 20 });
-    await request(app.getHttpServer()).get('/items/2').expect(200);
-    const spans = await receiver.waitForSpans(3);
+    ctx.receiver = await startOtlpReceiver();
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/1').expect(200);
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ scheduledDelayMillis: 20 });
+    await request(ctx.app.getHttpServer()).get('/items/2').expect(200);
+    const spans = await ctx.receiver.waitForSpans(3);
     expect(spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
     expect(spans.find((s) => s.name === 'GET /items/:id')!.attributes['url.path']).toBe('/items/2');
   });
 
   it('flushes pending spans when the app closes', async () => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000 });
-    app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
-    await request(app.getHttpServer()).get('/items/4').expect(200);
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000 });
+    ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/4').expect(200);
     await new Promise((r) => setTimeout(r, 100));
-    expect(receiver.spans).toHaveLength(0);
-    await app.close();
-    app = undefined;
-    expect(receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
+    expect(ctx.receiver.spans).toHaveLength(0);
+    await ctx.app.close();
+    ctx.app = undefined;
+    expect(ctx.receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
   });
 
   it.each([
     ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, 'failed'],
-    ['a server that never answers', async () => (receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, 'dropped'],
+    ['a server that never answers', async () => (ctx.receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, 'dropped'],
   ] as const)('leaves requests unaffected, counts every lost span, bounds the queue and says so once when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
     const base = await endpoint();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
@@ -97,23 +77,23 @@ describe('the SDK bootstrap and OTLP export', () => {
     process.on('unhandledRejection', onRejection);
     try {
       const logs = captureLogger();
-      sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500, logger: logs });
-      app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+      ctx.sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500, logger: logs });
+      ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
       let maxPending = 0;
       for (let i = 0; i < 60; i++) {
-        await request(app.getHttpServer()).get(`/items/${i}`).expect(200);
-        maxPending = Math.max(maxPending, sdk.stats.pending);
+        await request(ctx.app.getHttpServer()).get(`/items/${i}`).expect(200);
+        maxPending = Math.max(maxPending, ctx.sdk.stats.pending);
       }
       await new Promise((r) => setTimeout(r, 700));
-      expect(sdk.stats.ended).toBe(180);
+      expect(ctx.sdk.stats.ended).toBe(180);
       expect(maxPending).toBeLessThanOrEqual(20);
-      expect(sdk.stats.pending).toBeLessThanOrEqual(20);
-      expect(sdk.stats.exported).toBe(0);
-      expect(sdk.stats[loss]).toBeGreaterThan(0);
+      expect(ctx.sdk.stats.pending).toBeLessThanOrEqual(20);
+      expect(ctx.sdk.stats.exported).toBe(0);
+      expect(ctx.sdk.stats[loss]).toBeGreaterThan(0);
       // What the metrics say: exports may still fail while the scrape runs, so read around it.
-      const before = { ...sdk.stats };
-      const text = (await request(app.getHttpServer()).get('/metrics')).text;
-      const after = { ...sdk.stats };
+      const before = { ...ctx.sdk.stats };
+      const text = (await request(ctx.app.getHttpServer()).get('/metrics')).text;
+      const after = { ...ctx.sdk.stats };
       expect(sampleValue(text, 'otel_sdk_spans_dropped_total')).toBe(after.dropped);
       expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeGreaterThanOrEqual(before.failed);
       expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeLessThanOrEqual(after.failed);
@@ -130,52 +110,52 @@ describe('the SDK bootstrap and OTLP export', () => {
   });
 
   it('says once when export fails and once when it works again', async () => {
-    receiver = await startOtlpReceiver({ mode: 'fail500' });
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    ctx.receiver = await startOtlpReceiver({ mode: 'fail500' });
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
     const logs = captureLogger();
-    sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000, logger: logs });
-    app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    ctx.sdk = startObservabilitySdk({ scheduledDelayMillis: 60_000, logger: logs });
+    ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
     for (const round of [1, 2]) {
-      await request(app.getHttpServer()).get(`/items/${round}`).expect(200);
-      await sdk.forceFlush().catch(() => undefined); // rejects with the export's error
+      await request(ctx.app.getHttpServer()).get(`/items/${round}`).expect(200);
+      await ctx.sdk.forceFlush().catch(() => undefined); // rejects with the export's error
     }
     expect(logs.warnings).toHaveLength(1);
-    expect(logs.warnings[0]).toMatch(new RegExp(`^Exporting spans to ${receiver.url} failed: .*HTTP 500`));
-    receiver.setMode('ok');
-    await request(app.getHttpServer()).get('/items/3').expect(200);
-    await sdk.forceFlush();
-    expect(logs.infos).toEqual([expect.stringMatching(new RegExp(`^Exporting spans to ${receiver.url} works again, after 2 failed export\\(s\\) over \\d+ s \\(6 spans lost\\)`))]);
+    expect(logs.warnings[0]).toMatch(new RegExp(`^Exporting spans to ${ctx.receiver.url} failed: .*HTTP 500`));
+    ctx.receiver.setMode('ok');
+    await request(ctx.app.getHttpServer()).get('/items/3').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(logs.infos).toEqual([expect.stringMatching(new RegExp(`^Exporting spans to ${ctx.receiver.url} works again, after 2 failed export\\(s\\) over \\d+ s \\(6 spans lost\\)`))]);
     expect(logs.warnings).toHaveLength(1);
-    expect(sdk.stats).toMatchObject({ failed: 6, exported: 3 });
+    expect(ctx.sdk.stats).toMatchObject({ failed: 6, exported: 3 });
   });
 
   it('follows OTEL_TRACES_SAMPLER and samples nothing with always_off', async () => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
     process.env.OTEL_TRACES_SAMPLER = 'always_off';
-    sdk = startObservabilitySdk({ scheduledDelayMillis: 10 });
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
-    await request(app.getHttpServer()).get('/items/1').expect(200);
-    await sdk.forceFlush();
-    expect(sdk.stats.ended).toBe(0);
-    expect(receiver.spans).toHaveLength(0);
+    ctx.sdk = startObservabilitySdk({ scheduledDelayMillis: 10 });
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/1').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(ctx.sdk.stats.ended).toBe(0);
+    expect(ctx.receiver.spans).toHaveLength(0);
   });
 
   it('samples new traces by ratio under a parent-based sampler', async () => {
-    receiver = await startOtlpReceiver();
-    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.endpoint;
-    sdk = startObservabilitySdk({ sampleRatio: 0, scheduledDelayMillis: 10 });
-    app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
-    await request(app.getHttpServer()).get('/items/1').expect(200);
-    await request(app.getHttpServer()).get('/items/2').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
-    await sdk.forceFlush();
-    expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set(['0af7651916cd43dd8448eb211c80319c']));
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ sampleRatio: 0, scheduledDelayMillis: 10 });
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/1').expect(200);
+    await request(ctx.app.getHttpServer()).get('/items/2').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(new Set(ctx.receiver.spans.map((s) => s.traceId))).toEqual(new Set(['0af7651916cd43dd8448eb211c80319c']));
   });
 
   it('returns the running SDK instead of starting a second one', () => {
-    sdk = startObservabilitySdk({ exporter: 'none' });
-    expect(startObservabilitySdk({ exporter: 'console' })).toBe(sdk);
-    expect(getObservabilitySdk()).toBe(sdk);
+    ctx.sdk = startObservabilitySdk({ exporter: 'none' });
+    expect(startObservabilitySdk({ exporter: 'console' })).toBe(ctx.sdk);
+    expect(getObservabilitySdk()).toBe(ctx.sdk);
   });
 });
 

@@ -2,13 +2,12 @@ import { INestApplication } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { readFileSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, PLATFORMS } from '../fixtures/create-test-app';
 import { downstream, ItemsModule } from '../fixtures/tracing.app';
+import { HeaderSink, startHeaderSink } from '../support/header-sink';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -16,23 +15,18 @@ const PARENT_ID = '00f067aa0ba902b7';
 describe.each(PLATFORMS)('tracing on %s', (platform) => {
   let app: INestApplication;
   let spans: TestSpans;
-  let sink: Server;
-  const received: IncomingHttpHeaders[] = [];
+  let sink: HeaderSink;
 
   beforeAll(async () => {
-    sink = createServer((req, res) => {
-      received.push(req.headers);
-      res.end('ok');
-    });
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-    downstream.url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`;
+    sink = await startHeaderSink();
+    downstream.url = sink.url;
   });
-  afterAll(() => new Promise((r) => sink.close(r)));
+  afterAll(() => sink.close());
 
   beforeEach(async () => {
     app = await createTestApp(platform, { imports: [ObservabilityTestingModule.forRoot(), ItemsModule] });
     spans = app.get(TestSpans);
-    received.length = 0;
+    sink.received.length = 0;
   });
   afterEach(() => app.close());
 
@@ -86,8 +80,8 @@ describe.each(PLATFORMS)('tracing on %s', (platform) => {
     expect(res.body.traceId).toBe(TRACE_ID);
     await new Promise((r) => setTimeout(r, 20));
     expect(spans.all()).toHaveLength(0);
-    expect(received).toHaveLength(2);
-    for (const headers of received) expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
+    expect(sink.received).toHaveLength(2);
+    for (const headers of sink.received) expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
   });
 
   it('records a 5xx as ERROR with the exception event, and a 4xx as a recorded exception without ERROR', async () => {
@@ -128,8 +122,8 @@ describe.each(PLATFORMS)('tracing on %s', (platform) => {
     await spans.waitFor(1);
     const root = server('GET /items/downstream');
     expect(res.body.traceId).toBe(root.spanContext().traceId);
-    expect(received).toHaveLength(2);
-    for (const headers of received) {
+    expect(sink.received).toHaveLength(2);
+    for (const headers of sink.received) {
       expect(headers.traceparent).toBe(`00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`);
     }
   });
