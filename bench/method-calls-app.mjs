@@ -16,6 +16,9 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+const { decorateMethod } = require('./lib/decorate.js');
+const { median, roundOrder, medianDifference } = require('./lib/stats.js');
+const { makeCallLoop } = require('./lib/timing.js');
 const quick = process.argv.includes('--quick');
 const ITERATIONS = quick ? 1_000_000 : 4_000_000;
 const ROUNDS = quick ? 3 : 7;
@@ -62,10 +65,6 @@ async function child() {
   const { NestFactory } = await import('@nestjs/core');
   const { ObservabilityModule, Counted, Timed, Traced, MetricsService } = require('../dist/index.js');
 
-  const decorate = (cls, key, decorators) => {
-    const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, key);
-    Object.defineProperty(cls.prototype, key, Reflect.decorate(decorators, cls.prototype, key, descriptor) ?? descriptor);
-  };
   class ShopService {
     plain(x) {
       return x & 1;
@@ -89,13 +88,13 @@ async function child() {
       return x;
     }
   }
-  decorate(ShopService, 'counted', [Counted()]);
-  decorate(ShopService, 'timed', [Timed()]);
+  decorateMethod(ShopService, 'counted', [Counted()]);
+  decorateMethod(ShopService, 'timed', [Timed()]);
   if (several) {
-    decorate(ShopService, 'listOrders', [Counted(), Timed()]);
-    decorate(ShopService, 'findOrder', [Counted()]);
-    decorate(ShopService, 'priceOf', [Timed()]);
-    decorate(ShopService, 'placeOrder', tracing ? [Traced(), Counted()] : [Counted()]);
+    decorateMethod(ShopService, 'listOrders', [Counted(), Timed()]);
+    decorateMethod(ShopService, 'findOrder', [Counted()]);
+    decorateMethod(ShopService, 'priceOf', [Timed()]);
+    decorateMethod(ShopService, 'placeOrder', tracing ? [Traced(), Counted()] : [Counted()]);
   }
   Reflect.decorate([Injectable()], ShopService);
   class BenchModule {}
@@ -107,7 +106,7 @@ async function child() {
   await app.init();
   const shop = app.get(ShopService);
 
-  const loop = (name) => new Function('obj', 'n', `let acc = 0; for (let i = 0; i < n; i++) acc = (acc + obj.${name}(i)) | 0; return acc;`);
+  const loop = (name) => makeCallLoop(name, name);
   const variants = ['plain', 'counted', 'timed'].map((name) => ({ name, run: loop(name), samples: [], wall: [] }));
   let sink = 0;
   // Warm-up: every decorated method, sync and async, so shared code sees all of them.
@@ -123,8 +122,7 @@ async function child() {
     return (u.user + u.system) * 1000;
   };
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? [...variants].reverse() : variants;
-    for (const v of order) {
+    for (const v of roundOrder(variants, r)) {
       const start = cpuNs();
       const wallStart = process.hrtime.bigint();
       sink ^= v.run(shop, ITERATIONS);
@@ -132,15 +130,14 @@ async function child() {
       v.samples.push((cpuNs() - start) / ITERATIONS);
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const plain = variants[0].samples;
+  const [plain] = variants;
   const result = { sink };
   for (const v of variants) {
     result[v.name] = median(v.samples);
     result[`${v.name}Wall`] = median(v.wall);
-    if (v.name !== 'plain') {
-      result[`${v.name}Overhead`] = median(v.samples.map((s, i) => s - plain[i]));
-      result[`${v.name}WallOverhead`] = median(v.wall.map((s, i) => s - variants[0].wall[i]));
+    if (v !== plain) {
+      result[`${v.name}Overhead`] = medianDifference(v.samples, plain.samples);
+      result[`${v.name}WallOverhead`] = medianDifference(v.wall, plain.wall);
     }
   }
   // The decorators were active: the counter moved.

@@ -13,7 +13,8 @@ const { Module, Injectable } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { Counter, Histogram, Registry } = require('prom-client');
 const { ObservabilityModule, Counted, Timed } = require('../dist');
-const { median, mad, rotate } = require('./lib/stats');
+const { median, mad, roundOrder, medianDifference } = require('./lib/stats');
+const { makeCallLoop, makeAsyncCallLoop, workClasses, asyncWorkClasses } = require('./lib/timing');
 
 const quick = process.argv.includes('--quick');
 const SYNC_ITERATIONS = quick ? 1_000_000 : 5_000_000;
@@ -27,39 +28,8 @@ const WARMUP_ROUNDS = 2;
 // dispatcher; the method body is the same tiny, side-effect-free computation everywhere.
 // ---------------------------------------------------------------------------------------------
 
-class PlainService {
-  work(x) {
-    return x & 1;
-  }
-}
-class CountedService {
-  work(x) {
-    return x & 1;
-  }
-}
-class TimedService {
-  work(x) {
-    return x & 1;
-  }
-}
-class CountedTimedService {
-  work(x) {
-    return x & 1;
-  }
-}
-const RESOLVED = Promise.resolve(1);
-class PlainAsyncService {
-  async work(x) {
-    await RESOLVED;
-    return x & 1;
-  }
-}
-class CountedAsyncService {
-  async work(x) {
-    await RESOLVED;
-    return x & 1;
-  }
-}
+const { PlainService, CountedService, TimedService, CountedTimedService } = workClasses('PlainService', 'CountedService', 'TimedService', 'CountedTimedService');
+const { PlainAsyncService, CountedAsyncService } = asyncWorkClasses(Promise.resolve(1), 'PlainAsyncService', 'CountedAsyncService');
 
 decorateMethod(CountedService, 'work', [Counted()]);
 decorateMethod(TimedService, 'work', [Timed()]);
@@ -81,33 +51,9 @@ Reflect.decorate(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Measurement loops. Each variant gets its own loop function (compiled from source, so V8 keeps
-// separate type feedback per variant); results are accumulated and sunk to defeat dead-code
-// elimination.
+// Measurement: each variant gets its own compiled loop (bench/lib/timing.js); results are
+// accumulated and sunk to defeat dead-code elimination.
 // ---------------------------------------------------------------------------------------------
-
-function makeSyncLoop(label) {
-  return new Function(
-    'obj',
-    'n',
-    `// ${label}
-     let acc = 0;
-     for (let i = 0; i < n; i++) acc = (acc + obj.work(i)) | 0;
-     return acc;`,
-  );
-}
-
-function makeAsyncLoop(label) {
-  const AsyncFunction = (async () => {}).constructor;
-  return new AsyncFunction(
-    'obj',
-    'n',
-    `// ${label}
-     let acc = 0;
-     for (let i = 0; i < n; i++) acc = (acc + (await obj.work(i))) | 0;
-     return acc;`,
-  );
-}
 
 let sink = 0;
 
@@ -163,7 +109,7 @@ async function main() {
     { id: 'async.counted', label: 'async: @Counted()', target: app.get(CountedAsyncService), iterations: ASYNC_ITERATIONS, async: true, baseline: 'async.plain' },
   ];
   for (const v of variants) {
-    v.loop = v.async ? makeAsyncLoop(v.id) : makeSyncLoop(v.id);
+    v.loop = v.async ? makeAsyncCallLoop(v.id) : makeCallLoop(v.id);
     v.samples = [];
   }
 
@@ -175,11 +121,7 @@ async function main() {
   // shared invokeInstrumented() see their steady-state (polymorphic) type feedback.
   for (let r = 0; r < WARMUP_ROUNDS; r++) for (const v of variants) await timeOnce(v);
 
-  for (let r = 0; r < ROUNDS; r++) {
-    let order = rotate(variants, r);
-    if (r % 2) order = order.reverse();
-    for (const v of order) v.samples.push(await timeOnce(v));
-  }
+  for (let r = 0; r < ROUNDS; r++) for (const v of roundOrder(variants, r)) v.samples.push(await timeOnce(v));
 
   const metrics = await app.get(require('../dist').MetricsService).registry.getMetricsAsJSON();
   const countedTotal = metrics
@@ -193,11 +135,8 @@ async function main() {
     const ns = median(v.samples);
     const row = { id: v.id, label: v.label, iterations: v.iterations, rounds: ROUNDS, nsPerCall: ns, madNs: mad(v.samples), samples: v.samples };
     if (v.baseline) {
-      const base = byId[v.baseline];
-      // Overhead per round (same round, adjacent in time), then the median of those.
-      const deltas = v.samples.map((s, i) => s - base.samples[i]);
       row.baseline = v.baseline;
-      row.overheadNs = median(deltas);
+      row.overheadNs = medianDifference(v.samples, byId[v.baseline].samples);
     }
     return row;
   });

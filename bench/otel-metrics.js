@@ -21,8 +21,9 @@ const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus');
 const { OtelMethodCounter } = require('nestjs-otel');
 const { Counted, MetricsService, ObservabilityMetricReader, ObservabilityModule, renderRegistry } = require('../dist');
 const { decorateMethod } = require('./lib/decorate');
-const { populate } = require('./lib/series');
-const { median, mad, rotate } = require('./lib/stats');
+const { populate, sampleLines } = require('./lib/series');
+const { median, mad, roundOrder, medianDifference, medianRatio } = require('./lib/stats');
+const { makeCallLoop, timeMs, workClasses } = require('./lib/timing');
 
 const quick = process.argv.slice(2).includes('--quick');
 const RENDER_ROUNDS = quick ? 7 : 41;
@@ -31,21 +32,7 @@ const CALLS = quick ? 200_000 : 1_000_000;
 const WARMUP = 3;
 const OTEL_SERIES = { counter: 600, upDownCounter: 300, histogram: 100 };
 
-class PlainService {
-  work(x) {
-    return x & 1;
-  }
-}
-class CountedService {
-  work(x) {
-    return x & 1;
-  }
-}
-class NestjsOtelCountedService {
-  work(x) {
-    return x & 1;
-  }
-}
+const { PlainService, CountedService, NestjsOtelCountedService } = workClasses('PlainService', 'CountedService', 'NestjsOtelCountedService');
 decorateMethod(CountedService, 'work', [Counted()]);
 decorateMethod(NestjsOtelCountedService, 'work', [OtelMethodCounter({ name: 'bench.nestjs_otel.work.calls' })]);
 for (const p of [PlainService, CountedService, NestjsOtelCountedService]) Reflect.decorate([Injectable()], p);
@@ -72,17 +59,6 @@ function exporterScrape(exporter) {
   return new Promise((resolve) => exporter.getMetricsRequestHandler({}, { statusCode: 0, setHeader() {}, end: resolve }));
 }
 
-async function time(fn) {
-  if (global.gc) global.gc();
-  const start = process.hrtime.bigint();
-  const text = await fn();
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, text };
-}
-
-function sampleLines(text) {
-  return text.split('\n').filter((line) => line && line[0] !== '#').length;
-}
-
 async function renderBench(service, exporter) {
   const variants = [
     { id: 'exporter', label: 'PrometheusExporter handler (collect + serialize), OTel series only', run: () => exporterScrape(exporter) },
@@ -93,13 +69,9 @@ async function renderBench(service, exporter) {
   ];
   for (const v of variants) v.samples = [];
   const lines = {};
-  for (const v of variants) lines[v.id] = sampleLines((await time(v.run)).text);
-  for (let w = 0; w < WARMUP; w++) for (const v of variants) await time(v.run);
-  for (let r = 0; r < RENDER_ROUNDS; r++) {
-    let order = rotate(variants, r);
-    if (r % 2) order = order.reverse();
-    for (const v of order) v.samples.push((await time(v.run)).ms);
-  }
+  for (const v of variants) lines[v.id] = sampleLines((await timeMs(v.run)).result);
+  for (let w = 0; w < WARMUP; w++) for (const v of variants) await timeMs(v.run);
+  for (let r = 0; r < RENDER_ROUNDS; r++) for (const v of roundOrder(variants, r)) v.samples.push((await timeMs(v.run)).ms);
   const base = variants[0];
   return variants.map((v) => ({
     id: v.id,
@@ -107,12 +79,8 @@ async function renderBench(service, exporter) {
     sampleLines: lines[v.id],
     ms: median(v.samples),
     madMs: mad(v.samples),
-    ratioToExporter: v === base ? 1 : median(v.samples.map((s, i) => s / base.samples[i])),
+    ratioToExporter: v === base ? 1 : medianRatio(v.samples, base.samples),
   }));
-}
-
-function makeLoop(label) {
-  return new Function('obj', 'n', `// ${label}\nlet acc = 0;\nfor (let i = 0; i < n; i++) acc = (acc + obj.work(i)) | 0;\nreturn acc;`);
 }
 
 async function callBench(app) {
@@ -128,15 +96,11 @@ async function callBench(app) {
     return Number(process.hrtime.bigint() - start) / CALLS;
   };
   for (const v of variants) {
-    v.loop = makeLoop(v.id);
+    v.loop = makeCallLoop(v.id);
     v.samples = [];
   }
   for (let w = 0; w < 2; w++) for (const v of variants) once(v);
-  for (let r = 0; r < CALL_ROUNDS; r++) {
-    let order = rotate(variants, r);
-    if (r % 2) order = order.reverse();
-    for (const v of order) v.samples.push(once(v));
-  }
+  for (let r = 0; r < CALL_ROUNDS; r++) for (const v of roundOrder(variants, r)) v.samples.push(once(v));
   const byId = Object.fromEntries(variants.map((v) => [v.id, v]));
   return {
     sink,
@@ -145,7 +109,7 @@ async function callBench(app) {
       label: v.label,
       nsPerCall: median(v.samples),
       madNs: mad(v.samples),
-      overheadNs: v.baseline ? median(v.samples.map((s, i) => s - byId[v.baseline].samples[i])) : undefined,
+      overheadNs: v.baseline ? medianDifference(v.samples, byId[v.baseline].samples) : undefined,
     })),
   };
 }

@@ -9,8 +9,9 @@
  */
 const { Counter, Gauge, Histogram, Registry } = require('prom-client');
 const { renderRegistry } = require('../dist');
-const { median, mad, rotate } = require('./lib/stats');
-const { populate } = require('./lib/series');
+const { median, mad, roundOrder, medianRatio } = require('./lib/stats');
+const { populate, sampleLines } = require('./lib/series');
+const { timeMs } = require('./lib/timing');
 
 const quick = process.argv.includes('--quick');
 const SIZES = [
@@ -35,12 +36,6 @@ function buildRegistry(lines) {
   return registry;
 }
 
-function sampleLines(text) {
-  let n = 0;
-  for (const line of text.split('\n')) if (line && line[0] !== '#') n++;
-  return n;
-}
-
 /**
  * The two outputs differ in layout only (prom-client puts `le` first and a blank line between
  * families), so compare them as sets of samples: labels sorted, blank lines dropped.
@@ -52,14 +47,6 @@ function normalize(text) {
     .map((line) => line.replace(/\{(.*)\}/, (_, body) => '{' + body.split(/,(?=[a-zA-Z_][a-zA-Z0-9_]*=")/).sort().join(',') + '}'))
     .sort()
     .join('\n');
-}
-
-async function timeMs(fn) {
-  if (global.gc) global.gc();
-  const start = process.hrtime.bigint();
-  const text = await fn();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { ms, length: text.length };
 }
 
 async function main() {
@@ -74,11 +61,7 @@ async function main() {
       { id: 'ours.openmetrics', label: "renderRegistry(r, 'openmetrics')", run: () => renderRegistry(registry, 'openmetrics'), samples: [] },
     ];
     for (let w = 0; w < WARMUP; w++) for (const v of variants) await timeMs(v.run);
-    for (let r = 0; r < rounds; r++) {
-      let order = rotate(variants, r);
-      if (r % 2) order = order.reverse();
-      for (const v of order) v.samples.push((await timeMs(v.run)).ms);
-    }
+    for (let r = 0; r < rounds; r++) for (const v of roundOrder(variants, r)) v.samples.push((await timeMs(v.run)).ms);
     const base = variants[0];
     results.push({
       series,
@@ -92,7 +75,7 @@ async function main() {
         ms: median(v.samples),
         madMs: mad(v.samples),
         // Ratio per round (adjacent runs), then the median of those.
-        ratioToPromClient: v === base ? 1 : median(v.samples.map((s, i) => s / base.samples[i])),
+        ratioToPromClient: v === base ? 1 : medianRatio(v.samples, base.samples),
         samples: v.samples,
       })),
     });

@@ -21,7 +21,7 @@ const { trace, context, SpanKind } = require('@opentelemetry/api');
 const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { ProtobufTraceSerializer, JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { median, mad, rotate } = require('./lib/stats');
+const { median, mad, roundOrder } = require('./lib/stats');
 
 const quick = process.argv.includes('--quick');
 const SPANS = quick ? 5_120 : 20_480;
@@ -93,11 +93,7 @@ function timeOnce(v) {
 }
 
 for (const v of variants) timeOnce(v);
-for (let r = 0; r < ROUNDS; r++) {
-  let order = rotate(variants, r);
-  if (r % 2) order = order.reverse();
-  for (const v of order) v.samples.push(timeOnce(v));
-}
+for (let r = 0; r < ROUNDS; r++) for (const v of roundOrder(variants, r)) v.samples.push(timeOnce(v));
 const bytes = ProtobufTraceSerializer.serializeRequest(batches[0]).length / batches[0].length;
 const rows = variants.map((v) => ({ id: v.id, label: v.label, usPerSpan: median(v.samples), madUs: mad(v.samples), samples: v.samples }));
 process.stdout.write(JSON.stringify({ rows, spans: spans.length, rounds: ROUNDS, protobufBytesPerSpan: bytes, sink, unused: [trace, context].length }) + '\n');

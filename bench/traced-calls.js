@@ -25,7 +25,8 @@ const { TracerProvider, BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler 
 const { Span } = require('nestjs-otel');
 const { ObservabilityModule, Traced } = require('../dist');
 const { UnsampledSpan } = require('../dist/tracing/sampling/unsampled.span');
-const { median, mad, rotate } = require('./lib/stats');
+const { median, mad, roundOrder, medianDifference, medianRatio } = require('./lib/stats');
+const { makeCallLoop, workClasses } = require('./lib/timing');
 
 const quick = process.argv.includes('--quick');
 const FAST_ITERATIONS = quick ? 400_000 : 2_000_000; // plain and unsampled rows
@@ -62,21 +63,7 @@ trace.setGlobalTracerProvider(provider);
 // Providers: one class per variant, the same tiny body everywhere.
 // ---------------------------------------------------------------------------------------------
 
-class PlainService {
-  work(x) {
-    return x & 1;
-  }
-}
-class TracedService {
-  work(x) {
-    return x & 1;
-  }
-}
-class OtelSpanService {
-  work(x) {
-    return x & 1;
-  }
-}
+const { PlainService, TracedService, OtelSpanService } = workClasses('PlainService', 'TracedService', 'OtelSpanService');
 decorateMethod(TracedService, 'work', [Traced()]);
 decorateMethod(OtelSpanService, 'work', [Span()]);
 
@@ -87,20 +74,9 @@ class BenchModule {}
 Reflect.decorate([Module({ imports: [ObservabilityModule.forRoot({ metrics: false, tracing: {} })], providers })], BenchModule);
 
 // ---------------------------------------------------------------------------------------------
-// Loops: one compiled loop per variant (own type feedback), run inside the variant's context, in
-// chunks separated by an event-loop turn.
+// Loops: one compiled loop per variant (own type feedback, bench/lib/timing.js), run inside the
+// variant's context, in chunks separated by an event-loop turn.
 // ---------------------------------------------------------------------------------------------
-
-function makeLoop(label) {
-  return new Function(
-    'obj',
-    'n',
-    `// ${label}
-     let acc = 0;
-     for (let i = 0; i < n; i++) acc = (acc + obj.work(i)) | 0;
-     return acc;`,
-  );
-}
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 let sink = 0;
@@ -163,16 +139,12 @@ async function main() {
     { id: 'traced.fastPath', label: '@Traced(), in a request the fast path did not sample', target: traced, context: fastPathUnsampled, iterations: FAST_ITERATIONS, baseline: 'plain' },
   ];
   for (const v of variants) {
-    v.loop = makeLoop(v.id);
+    v.loop = makeCallLoop(v.id);
     v.samples = [];
   }
 
   for (let r = 0; r < WARMUP_ROUNDS; r++) for (const v of variants) await timeOnce(v);
-  for (let r = 0; r < ROUNDS; r++) {
-    let order = rotate(variants, r);
-    if (r % 2) order = order.reverse();
-    for (const v of order) v.samples.push(await timeOnce(v));
-  }
+  for (let r = 0; r < ROUNDS; r++) for (const v of roundOrder(variants, r)) v.samples.push(await timeOnce(v));
 
   // Every sampled call exported exactly one span, the unsampled ones none.
   await processor.forceFlush();
@@ -187,14 +159,13 @@ async function main() {
   const rows = variants.map((v) => {
     const row = { id: v.id, label: v.label, iterations: v.iterations, rounds: ROUNDS, nsPerCall: median(v.samples), madNs: mad(v.samples), samples: v.samples };
     if (v.baseline) {
-      const base = byId[v.baseline];
       row.baseline = v.baseline;
-      row.overheadNs = median(v.samples.map((s, i) => s - base.samples[i]));
+      row.overheadNs = medianDifference(v.samples, byId[v.baseline].samples);
     }
     return row;
   });
   // @Traced() against nestjs-otel's @Span(), per round.
-  const ratio = (a, b) => median(byId[a].samples.map((s, i) => s / byId[b].samples[i]));
+  const ratio = (a, b) => medianRatio(byId[a].samples, byId[b].samples);
   rows.find((r) => r.id === 'traced.sampled').ratioToNestjsOtel = ratio('traced.sampled', 'otel.sampled');
   rows.find((r) => r.id === 'traced.unsampled').ratioToNestjsOtel = ratio('traced.unsampled', 'otel.unsampled');
   // @Traced() sampled against the SDK's own floor (startSpan + context.with + end by hand), per round.

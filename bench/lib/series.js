@@ -27,4 +27,11 @@ function populate(declare, lines) {
   }
 }
 
-module.exports = { populate };
+/** How many sample lines (neither blank nor a # comment) an exposition text has. */
+function sampleLines(text) {
+  let n = 0;
+  for (const line of text.split('\n')) if (line && line[0] !== '#') n++;
+  return n;
+}
+
+module.exports = { populate, sampleLines };

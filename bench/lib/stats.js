@@ -19,4 +19,23 @@ function rotate(items, round) {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-module.exports = { median, mad, rotate };
+/** The order of the variants in round `round`: rotated by the round, and reversed every other round. */
+function roundOrder(items, round) {
+  const order = rotate(items, round);
+  return round % 2 ? order.reverse() : order;
+}
+
+/**
+ * Median of the per-round differences `samples[i] - base[i]`: the two ran in the same round, close in time,
+ * so a slow spell of the machine moves both.
+ */
+function medianDifference(samples, base) {
+  return median(samples.map((s, i) => s - base[i]));
+}
+
+/** Median of the per-round ratios `samples[i] / base[i]` (see medianDifference). */
+function medianRatio(samples, base) {
+  return median(samples.map((s, i) => s / base[i]));
+}
+
+module.exports = { median, mad, rotate, roundOrder, medianDifference, medianRatio };
