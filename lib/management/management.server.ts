@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { HealthProbeService } from '../health/health-probe.service';
-import { MetricsEndpoint } from '../metrics/metrics-endpoint.service';
+import { byteLength, MetricsEndpoint } from '../metrics/metrics-endpoint.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { observabilityEndpointPaths } from '../observability-endpoint.util';
 import { ObservabilityConfigError } from '../observability-config.error';
@@ -138,14 +139,17 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  private send(request: IncomingMessage, response: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  private send(request: IncomingMessage, response: ServerResponse, status: number, headers: Record<string, string>, body: string | readonly Buffer[]): void {
     response.writeHead(status, {
       ...headers,
-      'Content-Length': String(Buffer.byteLength(body)),
+      'Content-Length': String(byteLength(body)),
       // From SIGTERM on, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
       ...(this.closing || this.probes.isShuttingDown ? { Connection: 'close' } : {}),
     });
-    response.end(request.method === 'HEAD' ? undefined : body);
+    if (request.method === 'HEAD') response.end();
+    // The pieces of a large scrape, one socket write each (see MetricsService.renderPieces()).
+    else if (typeof body !== 'string') Readable.from(body, { objectMode: false }).pipe(response);
+    else response.end(body);
   }
 }
 

@@ -9,7 +9,8 @@ import { MetricsService } from './metrics.service';
 export interface EndpointResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** The text, or (a 200) UTF-8 pieces to write one by one: see `MetricsService.renderPieces()`. */
+  body: string | readonly Buffer[];
 }
 
 /** Request headers as Node (and Fastify's `request.headers`) give them: lower-case names. */
@@ -43,7 +44,7 @@ export class MetricsEndpoint {
     }
     const format = negotiateFormat(headers.accept);
     try {
-      return { status: 200, headers: { 'Content-Type': CONTENT_TYPES[format] }, body: await this.metrics.render(format) };
+      return { status: 200, headers: { 'Content-Type': CONTENT_TYPES[format] }, body: await this.metrics.renderPieces(format) };
     } catch (error) {
       // A failing custom collect() must not take the endpoint down silently.
       this.logger.error(`Rendering /metrics failed: ${(error as Error)?.stack ?? String(error)}`);
@@ -54,4 +55,12 @@ export class MetricsEndpoint {
       };
     }
   }
+}
+
+/** Bytes of an endpoint body (what `Content-Length` says). */
+export function byteLength(body: string | readonly Buffer[]): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  let length = 0;
+  for (const piece of body) length += piece.length;
+  return length;
 }

@@ -1,9 +1,11 @@
-import { Controller, Get, Inject, NotFoundException, Req, Res, Type } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Req, Res, StreamableFile, Type } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { HttpAdapterHost } from '@nestjs/core';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import { NEST_PATH_METADATA, OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { MetricsEndpoint, RequestHeaders } from './metrics-endpoint.service';
+import { byteLength, MetricsEndpoint, RequestHeaders } from './metrics-endpoint.service';
 
 /**
  * The scrape endpoint on the app's port, on @willsoto/nestjs-prometheus's controller: a thin adapter
@@ -32,7 +34,12 @@ export class ObservabilityMetricsController extends PrometheusController {
     const adapter = this.adapterHost.httpAdapter;
     const answer = await this.endpoint.respond((request.headers ?? request.raw?.headers ?? {}) as RequestHeaders);
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);
-    adapter.reply(response, answer.body, answer.status);
+    const { body } = answer;
+    if (typeof body === 'string') return adapter.reply(response, body, answer.status);
+    // Pieces go out as a stream, one socket write each (no one-step copy, encoding or ETag hash of megabytes).
+    adapter.reply(response, new StreamableFile(Readable.from(body, { objectMode: false }), { length: byteLength(body) }), answer.status);
+    // Nest finishes the request when this returns (the base route is a passthrough): not before the stream has.
+    await finished((response?.raw ?? response) as NodeJS.WritableStream).catch(() => undefined);
   }
 }
 

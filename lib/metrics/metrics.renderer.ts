@@ -85,6 +85,36 @@ export async function renderRegistry(
 ): Promise<string> {
   // Started before the collect() calls, so that their time counts in the first slice.
   const slicer = new RenderSlicer(options.sliceMs ?? DEFAULT_RENDER_SLICE_MS, options.dutyCycle ?? 1);
+  await writeFamilies(slicer, registry, format, defaultLabels);
+  if (format === 'openmetrics') slicer.push('# EOF\n');
+  return slicer.text();
+}
+
+/**
+ * `renderRegistry()` for the scrape endpoint: the text comes as UTF-8 pieces of about 64 KB, encoded
+ * in the slices, with `trailer` (the OpenTelemetry metrics) before OpenMetrics' `# EOF`. Sending them
+ * one by one, the endpoint never encodes or copies several megabytes in one step.
+ */
+export async function renderRegistryPieces(
+  registry: Registry,
+  format: ExpositionFormat,
+  defaultLabels: Readonly<Record<string, string>>,
+  options: RenderOptions,
+  trailer: string,
+): Promise<Buffer[]> {
+  const slicer = new RenderSlicer(options.sliceMs ?? DEFAULT_RENDER_SLICE_MS, options.dutyCycle ?? 1, true);
+  await writeFamilies(slicer, registry, format, defaultLabels);
+  if (trailer) slicer.push(trailer);
+  if (format === 'openmetrics') slicer.push('# EOF\n');
+  return slicer.buffers();
+}
+
+async function writeFamilies(
+  slicer: RenderSlicer,
+  registry: Registry,
+  format: ExpositionFormat,
+  defaultLabels: Readonly<Record<string, string>>,
+): Promise<void> {
   const metrics = registry.getMetricsAsArray() as unknown as RegisteredMetric[];
   const sources = await Promise.all(metrics.map(prepareFamily));
   const open = format === 'openmetrics';
@@ -99,8 +129,6 @@ export async function renderRegistry(
       await renderFamily(slicer, source.data, open, defaults);
     }
   }
-  if (open) slicer.push('# EOF\n');
-  return slicer.text();
 }
 
 /**

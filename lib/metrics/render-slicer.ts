@@ -29,27 +29,42 @@ export class RenderSlicer {
   private owed = 0;
   /** Text pushed since the last join. */
   private readonly pending: string[] = [];
-  /** Flat strings, one per `CHECK_EVERY` units. */
-  private readonly chunks: string[] = [];
+  private pendingChars = 0;
+  /** Flat strings, one per `CHECK_EVERY` units; or UTF-8 pieces of about `BUFFER_CHARS` characters. */
+  private readonly chunks: Array<string | Buffer> = [];
 
   /**
    * @param sliceMs longest stretch of work between two pauses; 0 or Infinity never pauses.
    * @param dutyCycle largest share of the event loop the work takes, in (0, 1]; 1 never rests.
+   * @param asBuffers whether the output is taken with `buffers()` (encoded in the slices) rather than `text()`.
    */
   constructor(
     private readonly sliceMs: number,
     private readonly dutyCycle = 1,
+    private readonly asBuffers = false,
   ) {}
 
   /** Appends text to the output. */
   push(...parts: string[]): void {
-    for (let i = 0; i < parts.length; i++) this.pending.push(parts[i]);
+    for (let i = 0; i < parts.length; i++) {
+      this.pending.push(parts[i]);
+      this.pendingChars += parts[i].length;
+    }
   }
 
-  /** Everything pushed, as one string. */
+  /** Everything pushed, as one string (a slicer made without `asBuffers`). */
   text(): string {
-    this.join();
+    this.join(true);
     return this.chunks.join('');
+  }
+
+  /**
+   * Everything pushed, as UTF-8 pieces of about 64 KB (a slicer made with `asBuffers`): written one by
+   * one to a socket, a scrape of several megabytes is never encoded, hashed or copied in one step.
+   */
+  buffers(): Buffer[] {
+    this.join(true);
+    return this.chunks as Buffer[];
   }
 
   /** Counts one unit of work; true when the current slice is used up. */
@@ -88,12 +103,17 @@ export class RenderSlicer {
     if (this.sliceMs > 0 && performance.now() - this.sliceStart >= this.sliceMs / 4) await this.pause();
   }
 
-  private join(): void {
+  private join(final = false): void {
     if (this.pending.length === 0) return;
-    this.chunks.push(this.pending.join(''));
+    if (this.asBuffers && !final && this.pendingChars < BUFFER_CHARS) return;
+    const text = this.pending.join('');
+    this.chunks.push(this.asBuffers ? Buffer.from(text) : text);
     this.pending.length = 0;
+    this.pendingChars = 0;
   }
 }
 
 // Series between two clock reads: a few microseconds of rendering.
 const CHECK_EVERY = 32;
+// Characters per piece of `buffers()`: a socket write each.
+const BUFFER_CHARS = 64 * 1024;

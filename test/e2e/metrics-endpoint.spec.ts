@@ -163,4 +163,27 @@ describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
     expect(open.text).toContain('slow_collect 2');
     expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'slow_collect')).toBe(3);
   });
+
+  it('sends a large scrape in pieces: the same bytes as render(), with their Content-Length, and HEAD without a body', async () => {
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false, defaultLabels: { service: 'é' } } })] });
+    const metrics = app.get(MetricsService);
+    const counter = metrics.counter({ name: 'routes_total', help: 'Requests per route', labelNames: ['route'] });
+    // ~0.8 MB: a dozen pieces of 64 KB; multi-byte characters so that bytes and characters differ.
+    for (let i = 0; i < 12_000; i++) counter.inc({ route: `/ressource/${i}/détail` }, i);
+    await app.listen(0, '127.0.0.1');
+    const url = await app.getUrl();
+    for (const accept of ['text/plain', 'application/openmetrics-text']) {
+      const response = await fetch(`${url}/metrics`, { headers: { accept } });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(response.headers.get('content-length')).toBe(String(bytes.length));
+      expect(response.headers.get('content-type')).toContain(accept);
+      const expected = await metrics.render(accept === 'text/plain' ? 'prometheus' : 'openmetrics');
+      expect(bytes.toString('utf8')).toBe(expected);
+      expect(bytes.length).toBeGreaterThan(700_000);
+    }
+    const head = await fetch(`${url}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(700_000);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
 });

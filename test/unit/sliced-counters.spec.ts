@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { renderRegistry } from '../../lib';
+import { renderRegistryPieces } from '../../lib/metrics/metrics.renderer';
 
 /** A Registry that renders OpenMetrics (prom-client's typings omit the constructor argument). */
 function openMetricsRegistry(): Registry {
@@ -152,6 +153,21 @@ describe('renderRegistry reads prom-client counters and gauges in slices', () =>
     expect(text).not.toContain('c_total{n="4999"}');
     expect(text).toContain('c_total{n="4998"} 1\n');
     expect(await renderRegistry(registry, 'prometheus')).toContain('c_total{n="late"} 1\n');
+  });
+
+  it('gives the scrape endpoint the same text as UTF-8 pieces of about 64 KB, the trailer before # EOF', async () => {
+    const registry = new Registry();
+    const counter = new Counter({ name: 'pieces_total', help: 'Pieces', labelNames: ['route'], registers: [registry] });
+    for (let i = 0; i < 20_000; i++) counter.inc({ route: `/ré/${i}` }, i);
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = await renderRegistry(registry, format, { service: 'orders' });
+      const pieces = await renderRegistryPieces(registry, format, { service: 'orders' }, {}, 'trailer 1\n');
+      const expected = format === 'openmetrics' ? `${text.slice(0, -6)}trailer 1\n# EOF\n` : `${text}trailer 1\n`;
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(expected);
+      expect(pieces.length).toBeGreaterThan(10);
+      // One clock check's worth of lines at most past 64 KB: each piece is one socket write of bounded size.
+      for (const piece of pieces) expect(piece.length).toBeLessThan(128 * 1024);
+    }
   });
 
   it('renders a subclass that overrides get() through its own get()', async () => {
