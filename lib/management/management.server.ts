@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { HealthProbeService } from '../health/health-probe.service';
 import { byteLength, MetricsEndpoint } from '../metrics/metrics-endpoint.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
@@ -146,10 +145,11 @@ export class ManagementServer implements OnApplicationBootstrap, OnApplicationSh
       // From SIGTERM on, ask keep-alive clients to reconnect (to another instance) instead of reusing the socket.
       ...(this.closing || this.probes.isShuttingDown ? { Connection: 'close' } : {}),
     });
-    if (request.method === 'HEAD') response.end();
+    if (request.method === 'HEAD') return void response.end();
+    if (typeof body === 'string') return void response.end(body);
     // The pieces of a large scrape, one socket write each (see MetricsService.renderPieces()).
-    else if (typeof body !== 'string') Readable.from(body, { objectMode: false }).pipe(response);
-    else response.end(body);
+    for (const piece of body) response.write(piece);
+    response.end();
   }
 }
 

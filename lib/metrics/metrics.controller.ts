@@ -1,6 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Req, Res, StreamableFile, Type } from '@nestjs/common';
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { Controller, Get, Inject, NotFoundException, Req, Res, Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import { NEST_PATH_METADATA, OBSERVABILITY_ENDPOINT_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
@@ -36,10 +34,17 @@ export class ObservabilityMetricsController extends PrometheusController {
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);
     const { body } = answer;
     if (typeof body === 'string') return adapter.reply(response, body, answer.status);
-    // Pieces go out as a stream, one socket write each (no one-step copy, encoding or ETag hash of megabytes).
-    adapter.reply(response, new StreamableFile(Readable.from(body, { objectMode: false }), { length: byteLength(body) }), answer.status);
-    // Nest finishes the request when this returns (the base route is a passthrough): not before the stream has.
-    await finished((response?.raw ?? response) as NodeJS.WritableStream).catch(() => undefined);
+    // A large scrape comes as UTF-8 pieces (see MetricsService.renderPieces()): nothing is encoded, joined or
+    // hashed (Express's ETag) in one step here. A Node response (Express) writes them one by one; Fastify's
+    // reply takes one Buffer (a single copy, ~1 ms for 4 MB).
+    if (response?.raw === undefined && typeof response?.write === 'function' && typeof response?.end === 'function') {
+      response.statusCode = answer.status;
+      response.setHeader('Content-Length', String(byteLength(body)));
+      for (const piece of body) response.write(piece);
+      response.end();
+      return;
+    }
+    adapter.reply(response, Buffer.concat(body as Buffer[]), answer.status);
   }
 }
 
