@@ -11,7 +11,7 @@
  *    core 1) alone, then while a scraper fetches /metrics back to back, then while it fetches
  *    /naive-metrics (the same Registry through `await registry.metrics()` in a controller).
  *
- *   npm run bench:scrape [-- --quick] [-- --seconds 5]
+ *   npm run bench:scrape [-- --quick] [-- --seconds 5] [-- --part stalls|http] [-- --adapter fastify] [-- --lines 10000]
  *
  * Needs wrk and taskset. Prints markdown tables; every child process is bounded and stopped.
  */
@@ -31,6 +31,13 @@ const secondsIndex = args.indexOf('--seconds');
 const SECONDS = secondsIndex >= 0 ? Number(args[secondsIndex + 1]) : quick ? 2 : 5;
 const SIZES = [10_000, 50_000];
 const ROUNDS = quick ? 3 : 7;
+// --part stalls | http: run one part only.
+const partIndex = args.indexOf('--part');
+const PART = partIndex >= 0 ? args[partIndex + 1] : 'all';
+// --adapter express|fastify and --lines N: one adapter, one size (quick checks; the table takes both).
+const option = (name) => (args.indexOf(name) >= 0 ? args[args.indexOf(name) + 1] : undefined);
+const ADAPTERS = option('--adapter') ? [option('--adapter')] : ['express', 'fastify'];
+if (option('--lines')) SIZES.splice(0, SIZES.length, Number(option('--lines')));
 const children = new Set();
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +74,8 @@ async function inProcess() {
     const metrics = app.get(MetricsService);
     populate(metrics, lines);
     const variants = [
-      { label: 'module: sliced render (default, 4 ms slices)', run: () => metrics.render('prometheus') },
+      { label: 'module: /metrics render (default: 4 ms slices, duty cycle 0.25)', run: () => metrics.render('prometheus') },
+      { label: 'module: same slices, duty cycle 1 (no rest)', run: () => renderRegistry(metrics.registry, 'prometheus', {}, { dutyCycle: 1 }), alone: true },
       { label: 'module: same render in one go (sliceMs 0)', run: () => renderRegistry(metrics.registry, 'prometheus', {}, { sliceMs: 0 }) },
       { label: "prom-client's registry.metrics()", run: () => metrics.registry.metrics() },
     ];
@@ -81,7 +89,8 @@ async function inProcess() {
         walls.push(wall);
         stalls.push(longest);
       }
-      const concurrent = await measureStall(() => Promise.all(Array.from({ length: 10 }, v.run)));
+      // The same renderer as the row above, without the module's sharing: not measured again.
+      const concurrent = v.alone ? { wall: NaN } : await measureStall(() => Promise.all(Array.from({ length: 10 }, v.run)));
       rows.push({ lines, label: v.label, wall: median(walls), stall: median(stalls), worstStall: Math.max(...stalls), ten: concurrent.wall });
     }
     await app.close();
@@ -163,22 +172,34 @@ function scrapeLoop(port, urlPath) {
   return { stop: () => ((running = false), done) };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
 async function overHttp() {
   // The scraper (this process) runs on wrk's core, not on the server's.
   try {
     execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   } catch {}
   const rows = [];
-  for (const adapter of ['express', 'fastify']) {
+  for (const adapter of ADAPTERS) {
     for (const lines of SIZES) {
       const server = startServer(adapter, lines);
-      const { port } = await server.ready;
+      const { port, pid } = await server.ready;
       try {
         await runWrk(port, 2); // warm-up
         const runs = {};
         for (const scrape of [null, '/metrics', '/naive-metrics']) {
           const scraper = scrape ? scrapeLoop(port, scrape) : null;
+          const cpuBefore = cpuSeconds(pid);
           const result = await runWrk(port, SECONDS);
+          result.serverCpu = (cpuSeconds(pid) - cpuBefore) / SECONDS;
           const scrapes = scraper ? await scraper.stop() : null;
           runs[scrape ?? 'none'] = { ...result, scrapes };
         }
@@ -197,22 +218,25 @@ const f = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '');
 
 async function main() {
   if (!global.gc) console.error('(run with --expose-gc for steadier render times)');
-  const stalls = await inProcess();
-  console.log('\n### Longest event-loop stall during one render (in process, extra lines beside nothing else)\n');
-  console.log('| lines | renderer | longest stall, median (ms) | worst (ms) | render wall (ms) | 10 concurrent renders (ms) |');
-  console.log('|---:|---|---:|---:|---:|---:|');
-  for (const r of stalls) console.log(`| ${r.lines} | ${r.label} | ${f(r.stall)} | ${f(r.worstStall)} | ${f(r.wall)} | ${f(r.ten)} |`);
+  if (PART !== 'http') {
+    const stalls = await inProcess();
+    console.log('\n### Longest event-loop stall during one render (in process, extra lines beside nothing else)\n');
+    console.log('| lines | renderer | longest stall, median (ms) | worst (ms) | render wall (ms) | 10 concurrent renders (ms) |');
+    console.log('|---:|---|---:|---:|---:|---:|');
+    for (const r of stalls) console.log(`| ${r.lines} | ${r.label} | ${f(r.stall)} | ${f(r.worstStall)} | ${f(r.wall)} | ${f(r.ten)} |`);
+  }
+  if (PART === 'stalls') return;
 
   const latency = await overHttp();
   console.log(`\n### /hello under wrk -t1 -c50 for ${SECONDS} s, alone and during back-to-back scrapes\n`);
-  console.log('| adapter | lines | scraping | req/s | p50 (ms) | p99 (ms) | p99 × alone | scrapes | scrape median (ms) |');
-  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| adapter | lines | scraping | req/s | p50 (ms) | p99 (ms) | p99 × alone | server CPU (cores) | scrapes | scrape median (ms) |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of latency) {
     const alone = r.runs.none;
     for (const [what, run] of Object.entries(r.runs)) {
       const label = what === 'none' ? 'nothing' : what === '/metrics' ? 'module /metrics' : 'naive registry.metrics()';
       console.log(
-        `| ${r.adapter} | ${r.lines} | ${label} | ${f(run.rps, 0)} | ${f(run.p50)} | ${f(run.p99)} | ${f(run.p99 / alone.p99)} | ${run.scrapes?.scrapes ?? ''} | ${f(run.scrapes?.medianMs, 1)} |`,
+        `| ${r.adapter} | ${r.lines} | ${label} | ${f(run.rps, 0)} | ${f(run.p50)} | ${f(run.p99)} | ${f(run.p99 / alone.p99)} | ${f(run.serverCpu)} | ${run.scrapes?.scrapes ?? ''} | ${f(run.scrapes?.medianMs, 1)} |`,
       );
     }
   }

@@ -1,5 +1,5 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
-import { DEFAULT_HTTP_BUCKETS, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
+import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
 import { isObservabilityMetricReader } from './metrics/otel/observability-metric.reader';
@@ -29,7 +29,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = ['le', 'quantile'];
 // One path segment: RFC 3986 unreserved characters only, so no route parameter (`:id`), wildcard or regex.
 const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
-const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry'];
+const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry', 'renderDutyCycle'];
 const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
 const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
@@ -254,6 +254,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
       openTelemetry: resolveOpenTelemetryMetrics(false),
       auth: null,
       cluster: false,
+      renderDutyCycle: DEFAULT_RENDER_DUTY_CYCLE,
     };
   }
   const m = input ?? {};
@@ -283,6 +284,10 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
   if (!Array.isArray(decorators) || decorators.some((d) => typeof d !== 'function')) {
     throw ObservabilityConfigError.invalidOption('metrics.decorators', 'an array of decorators, like [Public()]', decorators);
   }
+  const renderDutyCycle = m.renderDutyCycle ?? DEFAULT_RENDER_DUTY_CYCLE;
+  if (typeof renderDutyCycle !== 'number' || !(renderDutyCycle > 0 && renderDutyCycle <= 1)) {
+    throw ObservabilityConfigError.invalidOption('metrics.renderDutyCycle', 'a number greater than 0 and at most 1, like 0.25', renderDutyCycle);
+  }
   return {
     enabled: true,
     path,
@@ -295,6 +300,7 @@ function resolveMetrics(input: MetricsOptions | false | undefined): ResolvedMetr
     openTelemetry: resolveOpenTelemetryMetrics(m.openTelemetry),
     auth: resolveMetricsAuth(m.auth),
     cluster: resolveClusterOptions(m.cluster),
+    renderDutyCycle,
   };
 }
 

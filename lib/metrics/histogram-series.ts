@@ -58,16 +58,19 @@ export function asPromClientHistogram(metric: unknown): PromClientHistogram | nu
     : null;
 }
 
-/** Walks a prom-client Histogram's entries, as prom-client's own `getForPromString()` reads them. */
+/**
+ * Walks a prom-client Histogram's entries, in the order of prom-client's own `getForPromString()`.
+ * The keys are taken when the walk starts (at render time, not when the scrape began), and each
+ * entry is read when the renderer reaches it; an entry removed meanwhile is skipped.
+ */
 export function promClientHistogramSeries(histogram: PromClientHistogram): HistogramSeriesSource {
-  const bounds = histogram.upperBounds;
-  const entries = Object.values(histogram.hashMap);
-  return { bounds, series: walk(entries, bounds) };
+  return { bounds: histogram.upperBounds, series: { [Symbol.iterator]: () => walk(histogram.hashMap, histogram.upperBounds) } };
 }
 
-function* walk(entries: PromClientHistogramEntry[], bounds: readonly number[]): Generator<HistogramSeries> {
+function* walk(map: Record<string, PromClientHistogramEntry>, bounds: readonly number[]): Generator<HistogramSeries> {
+  const keys = Object.keys(map);
   // One reader object for all entries: the renderer is done with a series before it asks for the next.
-  let entry: PromClientHistogramEntry = entries[0];
+  let entry: PromClientHistogramEntry = map[keys[0]];
   const reader: HistogramSeries = {
     get labels() {
       return entry.labels;
@@ -82,5 +85,10 @@ function* walk(entries: PromClientHistogramEntry[], bounds: readonly number[]): 
     // prom-client keys the +Inf bucket's exemplar as "-1".
     bucketExemplar: (index) => entry.bucketExemplars?.[index < bounds.length ? bounds[index] : -1] ?? null,
   };
-  for (entry of entries) yield reader;
+  for (let i = 0; i < keys.length; i++) {
+    const next = map[keys[i]];
+    if (next === undefined) continue;
+    entry = next;
+    yield reader;
+  }
 }

@@ -181,6 +181,17 @@ export interface MetricsOptions {
    * @example { directory: '/run/orders-metrics', expectedWorkers: 4 }
    */
   cluster?: boolean | ClusterMetricsOptions;
+  /**
+   * Largest share of the event loop that rendering `/metrics` takes while a render is under way, from
+   * more than 0 to 1. The render works in slices of at most 4 ms and rests after each one for
+   * `slice × (1 − share) / share`, so that a scraper fetching back to back cannot take more than this
+   * share of a busy server's CPU from requests. The cost is wall time: a render that needs 20 ms of CPU
+   * answers in about 80 ms at 0.25, well within Prometheus's scrape timeout (10 s by default). `1` rests
+   * not at all (the shortest scrape, for very large registries scraped against a tight `scrape_timeout`).
+   * @default 0.25
+   * @example 0.5
+   */
+  renderDutyCycle?: number;
 }
 
 /** HTTP metrics options after defaults were applied. */
@@ -207,4 +218,5 @@ export interface ResolvedMetricsOptions {
   auth: ResolvedMetricsAuth | null;
   /** `false` unless `metrics.cluster` is set. */
   cluster: false | ResolvedClusterMetricsOptions;
+  renderDutyCycle: number;
 }

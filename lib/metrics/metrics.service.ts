@@ -61,6 +61,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
+  /** `metrics.renderDutyCycle`: the share of the event loop a render takes while under way. */
+  private readonly renderDutyCycle: number;
   /** The OpenTelemetry-API metrics rendered beside the Registry. */
   readonly openTelemetry: OpenTelemetryMetricsSource;
   private source: MetricsSource | null = null;
@@ -71,6 +73,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(@Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions) {
     this.defaultLabels = Object.freeze({ ...options.metrics.defaultLabels });
+    this.renderDutyCycle = options.metrics.renderDutyCycle;
     this.openTelemetry = new OpenTelemetryMetricsSource(options.metrics.openTelemetry, this.registry, (metric) => this.registerCallbackMetric(metric));
     this.registry.setDefaultLabels({ ...this.defaultLabels });
     if (options.metrics.enabled && options.metrics.defaultMetrics) {
@@ -147,7 +150,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     // metrics.cluster, one worker's OpenTelemetry metrics would pass for the sum: they are left out (logged once).
     const otel = this.source ? this.openTelemetry.leaveOutOfClusterScrape() : await this.openTelemetry.render(format);
     const registry = this.source ? await this.source.collect() : this.registry;
-    const text = await renderRegistry(registry, format, this.defaultLabels);
+    const text = await renderRegistry(registry, format, this.defaultLabels, { dutyCycle: this.renderDutyCycle });
     if (!otel) return text;
     return format === 'openmetrics' && text.endsWith('# EOF\n') ? `${text.slice(0, -6)}${otel}# EOF\n` : text + otel;
   }

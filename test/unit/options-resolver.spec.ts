@@ -21,7 +21,9 @@ describe('resolveObservabilityOptions', () => {
       openTelemetry: { enabled: true, reader: null, globalProvider: true, scopeLabels: true, targetInfo: true },
       auth: null,
       cluster: false,
+      renderDutyCycle: 0.25,
     });
+    expect(resolveObservabilityOptions({ metrics: { renderDutyCycle: 1 } }).metrics.renderDutyCycle).toBe(1);
     expect(resolved.tracing).toEqual({
       enabled: true,
       excludePaths: [],
@@ -72,6 +74,9 @@ describe('resolveObservabilityOptions', () => {
     [{ metrics: { http: { excludePaths: ['metrics'] } } }, 'Invalid option "metrics.http.excludePaths"'],
     [{ metrics: { http: { maxRoutes: 0 } } }, 'Invalid option "metrics.http.maxRoutes": expected a whole number ≥ 1, got 0.'],
     [{ metrics: { decorators: ['Public'] } }, 'Invalid option "metrics.decorators"'],
+    [{ metrics: { renderDutyCycle: 0 } }, 'Invalid option "metrics.renderDutyCycle": expected a number greater than 0 and at most 1, like 0.25, got 0.'],
+    [{ metrics: { renderDutyCycle: 25 } }, 'Invalid option "metrics.renderDutyCycle"'],
+    [{ metrics: { renderDutyCycle: NaN } }, 'Invalid option "metrics.renderDutyCycle"'],
     [{ metrics: { pth: '/x' } }, 'Unknown option "metrics.pth". Known options of "metrics": path, defaultMetrics'],
     [{ tracing: { exemplars: 'yes' } }, 'Invalid option "tracing.exemplars": expected a boolean, got "yes".'],
     [{ tracing: { trustIncomingSampling: 'no' } }, 'Invalid option "tracing.trustIncomingSampling": expected a boolean, got "no".'],
