@@ -111,7 +111,10 @@ describe('the SDK bootstrap and OTLP export', () => {
     ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
     for (const round of [1, 2]) {
       await request(ctx.app.getHttpServer()).get(`/items/${round}`).expect(200);
-      await ctx.sdk.forceFlush().catch(() => undefined); // rejects with the export's error
+      // Rejects with one Error that names the export's failure (the TracerProvider itself rejects with an array).
+      const failure = await ctx.sdk.forceFlush().then(() => null, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/Internal Server Error|500/);
     }
     expect(logs.warnings).toHaveLength(1);
     expect(logs.warnings[0]).toMatch(new RegExp(`^Exporting spans to ${ctx.receiver.url} failed: .*HTTP 500`));
