@@ -100,7 +100,8 @@ async function main() {
   process.on('message', async (message) => {
     if (message === 'stats') {
       const sdk = lib?.getObservabilitySdk();
-      if (sdk) await sdk.forceFlush();
+      // A failed flush (e.g. the exporter's concurrent-export limit) is counted in sdk.stats.failed.
+      if (sdk) await sdk.forceFlush().catch((error) => console.error(`flush failed: ${error.message}`));
       let stats = sdk ? { ended: sdk.stats.ended, exported: sdk.stats.exported, failed: sdk.stats.failed, dropped: sdk.stats.dropped, pending: sdk.stats.pending } : null;
       if (otelPeer) stats = await otelPeer.flush();
       const memory = process.memoryUsage();

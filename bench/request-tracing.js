@@ -9,7 +9,8 @@
  * - the same, with the ids made once inside the request (what an outgoing call or a log line asks);
  * - `HttpTracingListener` on the SDK path (the fast path off), request not sampled: the cost before
  *   the fast path (`Tracer.startSpan()` of a non-recording span and its ids);
- * - the fast path with an incoming unsampled `traceparent` (extracted by the W3C propagator).
+ * - the fast path with an incoming unsampled `traceparent` (extracted by the W3C propagator);
+ * - a reference listener that only enters a context: what any per-request context costs in Node.
  *
  * The SDK is `startObservabilitySdk({ sampleRatio: 0, exporter: 'none' })`, as in production.
  * Prints one JSON object (run.js collects it). Alone: `node bench/request-tracing.js [--quick]`.
@@ -30,6 +31,15 @@ const sdk = startObservabilitySdk({ sampleRatio: 0, exporter: 'none' });
 const tracer = trace.getTracerProvider().getTracer('nestjs-observability');
 
 const noop = { onRequest() {}, onResponse() {} };
+// Only enters a context for the rest of the request, as any tracing must: one context.with(), i.e. one
+// AsyncLocalStorage.run() of the SDK's context manager. Node's floor for a per-request context.
+const FLOOR_CONTEXT = trace.setSpan(context.active(), trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 }));
+const contextOnly = {
+  onRequest(exchange) {
+    exchange.run = (next) => context.with(FLOOR_CONTEXT, next);
+  },
+  onResponse() {},
+};
 const fastListener = new HttpTracingListener(tracer, { excludePaths: ['/metrics', '/health', '/health/*'], trustIncomingSampling: true, fastPath: true });
 const sdkListener = new HttpTracingListener(tracer, { excludePaths: ['/metrics', '/health', '/health/*'], trustIncomingSampling: true, fastPath: false });
 
@@ -71,6 +81,7 @@ function makeLoop(label) {
 
 const variants = [
   { id: 'hook', label: 'adapter hook with a no-op listener (baseline)', observe: observer(noop), headers: HEADERS, next: plainNext },
+  { id: 'floor', label: 'reference: a listener that only enters a context (one context.with = AsyncLocalStorage.run)', observe: observer(contextOnly), headers: HEADERS, next: plainNext, baseline: 'hook' },
   { id: 'fast.unsampled', label: 'tracing, fast path, not sampled, no ids asked for', observe: observer(fastListener), headers: HEADERS, next: plainNext, baseline: 'hook' },
   { id: 'fast.unsampled.ids', label: 'tracing, fast path, not sampled, ids made once (outgoing call or log line)', observe: observer(fastListener), headers: HEADERS, next: idsNext, baseline: 'hook' },
   { id: 'fast.unsampledParent', label: 'tracing, fast path, incoming traceparent flags 00', observe: observer(fastListener), headers: PARENT_HEADERS, next: plainNext, baseline: 'hook' },
@@ -101,6 +112,8 @@ async function main() {
   const rows = variants.map((v) => {
     const row = { id: v.id, label: v.label, iterations: ITERATIONS, rounds: ROUNDS, nsPerRequest: median(v.samples), madNs: mad(v.samples), samples: v.samples };
     if (v.baseline) row.overheadNs = median(v.samples.map((s, i) => s - byId[v.baseline].samples[i]));
+    // What the fast path costs beyond the context that any request tracing has to enter.
+    if (v.id.startsWith('fast.')) row.beyondFloorNs = median(v.samples.map((s, i) => s - byId.floor.samples[i]));
     return row;
   });
   if (sdk.stats.ended !== 0) throw new Error(`expected no sampled span, the SDK ended ${sdk.stats.ended}`);

@@ -6,11 +6,11 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseSamples } from '../fixtures/create-test-app';
 import { OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver';
+import { rawRequest } from '../support/raw-http';
 import { freePort, isRunning, NODE, repoTempDir, ROOT } from '../support/sample-process';
 
 const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -25,19 +25,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`, ...extra };
 }
 
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string) => rawRequest(port, path, { timeoutMs: 10_000 });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

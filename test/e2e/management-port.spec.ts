@@ -1,11 +1,12 @@
 import { CanActivate, Controller, Get, INestApplication, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { createServer, Server } from 'node:net';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import request from 'supertest';
 import { ManagementServer, ObservabilityConfigError, ObservabilityModule, ObservabilityTestingModule } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { freePort } from '../support/free-port';
+import { rawRequest } from '../support/raw-http';
 
 @Injectable()
 class DenyAllGuard implements CanActivate {
@@ -26,17 +27,7 @@ class HelloController {
 class HelloModule {}
 
 /** GET on the management port, with Node's client (no keep-alive unless an agent is given). */
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', agent?: Agent) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, agent: agent ?? false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string, headers: Record<string, string> = {}, method = 'GET', agent?: Agent) => rawRequest(port, path, { headers, method, agent });
 
 describe.each(PLATFORMS)('management port on %s', (platform) => {
   let app: INestApplication | undefined;

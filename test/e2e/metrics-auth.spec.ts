@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
-import { request as httpRequest } from 'node:http';
 import { ManagementServer, MetricsAuthOptions, ObservabilityModule } from '../../lib';
 import { createTestApp, PLATFORMS } from '../fixtures/create-test-app';
+import { rawRequest } from '../support/raw-http';
 
 type Port = 'app port' | 'management port';
 const PORTS: Port[] = ['app port', 'management port'];
@@ -27,17 +27,7 @@ const SCHEMES: Array<{ name: string; auth: MetricsAuthOptions; good: string; wro
 ];
 
 /** One request over a fresh connection; the app's port is its listening server. */
-function get(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, path: string, headers: Record<string, string> = {}) => rawRequest(port, path, { headers });
 
 describe.each(PLATFORMS)('metrics.auth on %s', (platform) => {
   describe.each(PORTS)('on the %s', (where) => {

@@ -4,9 +4,8 @@ import { ObservabilityModule, startObservabilitySdk } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
 import { captureLogger } from '../support/capture-logger';
-import { freePort } from '../support/free-port';
 import { OtlpReceiver, ReceivedMetric, startOtlpReceiver } from '../support/otlp-receiver';
-import { useSdkTestScope } from '../support/sdk-test-scope';
+import { unreachableCollectors, useSdkTestScope, watchUnhandledRejections } from '../support/sdk-test-scope';
 
 // These tests start the real, process-wide SDK; each one stops it again.
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_METRICS_EXPORTER', 'OTEL_METRIC_EXPORT_INTERVAL', 'OTEL_TRACES_EXPORTER'];
@@ -194,16 +193,11 @@ describe('OTLP push of every metric', () => {
     expect(carrying()).toBe(before);
   });
 
-  it.each([
-    ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, /ECONNREFUSED/],
-    ['a server that never answers', async () => (ctx.receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, /timed out|timeout/i],
-  ] as const)('counts lost points, keeps requests and memory bounded, and says so once when the Collector is unreachable: %s', async (_case, endpoint, reason) => {
+  it.each(unreachableCollectors(ctx, { refused: /ECONNREFUSED/, hanging: /timed out|timeout/i }))('counts lost points, keeps requests and memory bounded, and says so once when the Collector is unreachable: %s', async (_case, endpoint, reason) => {
     const base = await endpoint();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
     process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '150';
-    const rejections: unknown[] = [];
-    const onRejection = (r: unknown) => rejections.push(r);
-    process.on('unhandledRejection', onRejection);
+    const unhandled = watchUnhandledRejections();
     try {
       const logs = captureLogger();
       ctx.sdk = startObservabilitySdk({ exporter: 'none', logger: logs, metrics: { exporter: 'otlp', exportIntervalMillis: 100, exportTimeoutMillis: 100 } });
@@ -224,7 +218,7 @@ describe('OTLP push of every metric', () => {
       expect(logs.warnings).toHaveLength(1);
       expect(logs.warnings[0]).toContain(`Exporting metrics to ${base}/v1/metrics failed: `);
       expect(logs.warnings[0]).toMatch(reason);
-      expect(rejections).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
       if (ctx.receiver) {
         ctx.receiver.setMode('ok');
         await new Promise((r) => setTimeout(r, 400));
@@ -232,7 +226,7 @@ describe('OTLP push of every metric', () => {
         expect(ctx.sdk.metricStats.exported).toBeGreaterThan(0);
       }
     } finally {
-      process.off('unhandledRejection', onRejection);
+      unhandled.stop();
     }
   });
 });

@@ -13,11 +13,11 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest, IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { extractSnippets } from '../support/doc-snippets';
+import { RawResponse, rawRequest } from '../support/raw-http';
 
 const ROOT = resolve(__dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -79,29 +79,12 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Response {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Response> {
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return send(port, 'GET', path, headers);
 }
 
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
-  return new Promise((resolvePromise, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
+  return rawRequest(port, path, { method, headers, body, timeoutMs: 10_000 });
 }
 
 /** `text/plain; version=0.0.4; charset=utf-8` -> type and parameters, whatever their order. */

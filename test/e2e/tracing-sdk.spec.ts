@@ -4,9 +4,8 @@ import { getObservabilitySdk, ObservabilityModule, startObservabilitySdk, Traced
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { ItemsModule } from '../fixtures/tracing.app';
 import { captureLogger } from '../support/capture-logger';
-import { freePort } from '../support/free-port';
 import { OTLP_SPAN_KIND, startOtlpReceiver } from '../support/otlp-receiver';
-import { useSdkTestScope } from '../support/sdk-test-scope';
+import { unreachableCollectors, useSdkTestScope, watchUnhandledRejections } from '../support/sdk-test-scope';
 
 // These tests start the real, process-wide SDK; each one stops it again.
 const OTEL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_TRACES_SAMPLER'];
@@ -65,16 +64,11 @@ describe('the SDK bootstrap and OTLP export', () => {
     expect(ctx.receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
   });
 
-  it.each([
-    ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, 'failed'],
-    ['a server that never answers', async () => (ctx.receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, 'dropped'],
-  ] as const)('leaves requests unaffected, counts every lost span, bounds the queue and says so once when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
+  it.each(unreachableCollectors(ctx, { refused: 'failed', hanging: 'dropped' }))('leaves requests unaffected, counts every lost span, bounds the queue and says so once when the Collector is unreachable: %s', async (_case, endpoint, loss) => {
     const base = await endpoint();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = base;
     process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '300';
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown) => rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
+    const unhandled = watchUnhandledRejections();
     try {
       const logs = captureLogger();
       ctx.sdk = startObservabilitySdk({ maxQueueSize: 20, maxExportBatchSize: 10, scheduledDelayMillis: 10, exportTimeoutMillis: 500, logger: logs });
@@ -98,14 +92,14 @@ describe('the SDK bootstrap and OTLP export', () => {
       expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeGreaterThanOrEqual(before.failed);
       expect(sampleValue(text, 'otel_sdk_spans_export_failed_total')).toBeLessThanOrEqual(after.failed);
       expect(sampleValue(text, 'otel_sdk_spans_pending')).toBeLessThanOrEqual(20);
-      expect(rejections).toEqual([]);
+      expect(unhandled.rejections).toEqual([]);
       // The first failure is said at once, with the endpoint and the reason; the rest waits for the summary.
       expect(logs.warnings).toHaveLength(1);
       expect(logs.warnings[0]).toContain(`Exporting spans to ${base}/v1/traces failed: `);
       expect(logs.warnings[0]).toMatch(loss === 'failed' ? /ECONNREFUSED/ : /timed out|timeout/i);
       expect(logs.infos).toEqual([]);
     } finally {
-      process.off('unhandledRejection', onRejection);
+      unhandled.stop();
     }
   });
 
@@ -117,7 +111,10 @@ describe('the SDK bootstrap and OTLP export', () => {
     ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
     for (const round of [1, 2]) {
       await request(ctx.app.getHttpServer()).get(`/items/${round}`).expect(200);
-      await ctx.sdk.forceFlush().catch(() => undefined); // rejects with the export's error
+      // Rejects with one Error that names the export's failure (the TracerProvider itself rejects with an array).
+      const failure = await ctx.sdk.forceFlush().then(() => null, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/Internal Server Error|500/);
     }
     expect(logs.warnings).toHaveLength(1);
     expect(logs.warnings[0]).toMatch(new RegExp(`^Exporting spans to ${ctx.receiver.url} failed: .*HTTP 500`));

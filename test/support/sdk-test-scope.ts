@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import type { ObservabilitySdk } from '../../lib';
-import type { OtlpReceiver } from './otlp-receiver';
+import { freePort } from './free-port';
+import { OtlpReceiver, startOtlpReceiver } from './otlp-receiver';
 import { saveEnv } from './saved-env';
 
 /** What a test that starts the real, process-wide SDK sets up; `useSdkTestScope()` stops it all after each test. */
@@ -33,4 +34,24 @@ export function useSdkTestScope(envNames: readonly string[]): SdkTestScope {
     env.restore();
   });
   return scope;
+}
+
+/**
+ * The two ways a Collector is unreachable, as `it.each` rows `[case, endpoint, expected]`: nothing listens on
+ * the port (connection refused), or a receiver takes the request and never answers (kept in `scope.receiver`,
+ * so that the teardown closes it). `endpoint()` gives the OTLP endpoint; `expected` fills each case's third column.
+ */
+export function unreachableCollectors<const T>(scope: SdkTestScope, expected: { refused: T; hanging: T }): ReadonlyArray<readonly [string, () => Promise<string>, T]> {
+  return [
+    ['connection refused', async () => `http://127.0.0.1:${await freePort()}`, expected.refused],
+    ['a server that never answers', async () => (scope.receiver = await startOtlpReceiver({ mode: 'hang' })).endpoint, expected.hanging],
+  ];
+}
+
+/** Collects the process's unhandled rejections until `stop()` (call it in a `finally`). */
+export function watchUnhandledRejections(): { rejections: unknown[]; stop(): void } {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  return { rejections, stop: () => process.off('unhandledRejection', onRejection) };
 }

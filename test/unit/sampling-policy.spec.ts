@@ -80,6 +80,19 @@ describe('SamplingPolicy and ObservabilitySampler', () => {
     expect(ids.generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('take the fast path\'s decision for the preset id it handed out, once, and decide every other id by the policy', () => {
+    // Ratio 0: the policy samples nothing, so SAMPLED can only come from the hand-over.
+    const ids = new PresetTraceIdGenerator();
+    const sampler = new ObservabilitySampler(new SamplingPolicy(0, true), ids);
+    const preset = '0af7651916cd43dd8448eb211c80319c';
+    expect(decide(sampler, ROOT_CONTEXT, preset)).toBe(SamplingDecision.NOT_RECORD);
+    ids.presetNext(preset);
+    expect(ids.generateTraceId()).toBe(preset);
+    expect(decide(sampler, ROOT_CONTEXT, '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide(sampler, ROOT_CONTEXT, preset)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(sampler, ROOT_CONTEXT, preset)).toBe(SamplingDecision.NOT_RECORD);
+  });
+
   it('UnsampledSpan is its own context: the span under the API key, the parent context\'s values, ids made once and on demand', () => {
     const key = createContextKey('test key');
     const other = createContextKey('other key');

@@ -8,6 +8,7 @@ import { randomSpanId, randomUint32, traceIdWithAccumulation } from './trace-ids
  */
 export class PresetTraceIdGenerator {
   private preset: string | undefined;
+  private handedOut: string | undefined;
 
   /** The next `generateTraceId()` returns `traceId`. */
   presetNext(traceId: string): void {
@@ -23,9 +24,21 @@ export class PresetTraceIdGenerator {
     const preset = this.preset;
     if (preset !== undefined) {
       this.preset = undefined;
+      this.handedOut = preset;
       return preset;
     }
     return traceIdWithAccumulation(randomUint32());
+  }
+
+  /**
+   * Whether `traceId` is the preset id just handed to `startSpan()`, which the fast path already
+   * decided to sample (the sampler runs right after, in the same call): it need not decide again.
+   * Answers once.
+   */
+  takeDecided(traceId: string): boolean {
+    if (this.handedOut === undefined || this.handedOut !== traceId) return false;
+    this.handedOut = undefined;
+    return true;
   }
 
   generateSpanId(): string {

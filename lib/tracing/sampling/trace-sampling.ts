@@ -22,5 +22,6 @@ export interface TraceSampling {
 export function createTraceSampling(sampleRatio: number | undefined, env: NodeJS.ProcessEnv = process.env): TraceSampling | null {
   const policy = SamplingPolicy.fromEnvironment(sampleRatio, env);
   if (policy === null) return null;
-  return { policy, sampler: new ObservabilitySampler(policy), idGenerator: new PresetTraceIdGenerator() };
+  const idGenerator = new PresetTraceIdGenerator();
+  return { policy, sampler: new ObservabilitySampler(policy, idGenerator), idGenerator };
 }

@@ -107,7 +107,8 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
     metricsDestination: metricsPipeline?.destination ?? null,
     metricStats: metricsPipeline?.stats ?? new MetricExportStats(),
     addPrometheusRegistry: (registry, startedAt) => metricsPipeline?.addPrometheusRegistry(registry, startedAt) ?? (() => undefined),
-    forceFlush: () => Promise.all([tracerProvider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined),
+    // The TracerProvider rejects with an array of reasons: callers get one Error that names them.
+    forceFlush: () => Promise.all([tracerProvider.forceFlush(), metricsPipeline?.forceFlush()]).then(() => undefined, (reason: unknown) => Promise.reject(flushError(reason))),
     shutdown: () => {
       stopped ??= Promise.all([tracerProvider.shutdown(), metricsPipeline?.shutdown()])
         .then(() => undefined)
@@ -117,6 +118,14 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
     },
   };
   return register(handle);
+}
+
+/** One Error for a flush that failed, whatever shape the SDK rejected with. */
+function flushError(reason: unknown): Error {
+  const reasons = Array.isArray(reason) ? reason : [reason];
+  if (reasons.length === 1 && reasons[0] instanceof Error) return reasons[0];
+  const messages = reasons.map((r) => (r instanceof Error ? r.message : String(r)));
+  return new Error(`Flushing the OpenTelemetry SDK failed: ${messages.join('; ')}`, { cause: reason });
 }
 
 /** The SDK that `startObservabilitySdk()` started in this process, if any. */
