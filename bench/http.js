@@ -197,14 +197,17 @@ function parseWrk(out) {
 function schedstat(pid) {
   let run = 0;
   let wait = 0;
+  // The main (JS) thread's share; the rest is V8's GC helpers and libuv's pool, pinned to the same core.
+  let main = 0;
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const [r, w] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
       run += r;
       wait += w;
+      if (tid === String(pid)) main += r;
     } catch {} // a thread that just ended
   }
-  return { run, wait };
+  return { run, wait, main };
 }
 
 function vmRss(pid) {
@@ -262,6 +265,7 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
       rss,
       idleRss,
       cpuUsPerRequest: (after.run - before.run) / 1000 / load.requests,
+      otherThreadsUsPerRequest: (after.run - after.main - (before.run - before.main)) / 1000 / load.requests,
       cpuShare: (after.run - before.run) / wall,
       waitShare: (after.wait - before.wait) / wall,
       heapUsed: memory.heapUsed,
@@ -334,6 +338,7 @@ function summarize(runs) {
         idleRss: median(rs.map((r) => r.idleRss)),
         liveHeap: median(rs.map((r) => r.liveHeap)),
         cpuUs: median(rs.map((r) => r.cpuUsPerRequest)),
+        otherUs: median(rs.map((r) => r.otherThreadsUsPerRequest)),
         waitShare: median(rs.map((r) => r.waitShare)),
         cpuShare: median(rs.map((r) => r.cpuShare)),
         maxWaitShare: Math.max(...rs.map((r) => r.waitShare)),
@@ -369,14 +374,14 @@ const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '' : n.toLocaleStr
 
 function table(summary, adapter) {
   const lines = [
-    '| Configuration | req/s | ± MAD | × bare | p50 ms | × bare | p99 ms | × bare | server CPU µs/req | × bare | server busy | RSS MB after load (idle) | × bare (idle) | spans ended / exported / dropped / failed (received) | Targets |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| Configuration | req/s | ± MAD | × bare | p50 ms | × bare | p99 ms | × bare | server CPU µs/req | × bare | of which other threads | server busy | RSS MB after load (idle) | × bare (idle) | spans ended / exported / dropped / failed (received) | Targets |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const s of summary.filter((x) => x.adapter === adapter)) {
     const sp = s.spans ? `${f(s.spans.ended)} / ${f(s.spans.exported)} / ${f(s.spans.dropped)} / ${f(s.spans.failed)} (${f(s.spans.received)})` : '';
     const targets = s.checks.map((c) => `${c.what}: ${c.met ? 'yes' : '**no**'}`).join('; ');
     lines.push(
-      `| ${s.label} | ${f(s.rps)} | ${f(s.rpsMad)} | ${f(s.rpsRatio, 2)} | ${f(s.p50, 2)} | ${f(s.p50Ratio, 2)} | ${f(s.p99, 2)} | ${f(s.p99Ratio, 2)} | ${f(s.cpuUs, 1)} | ${f(s.cpuRatio, 2)} | ${f(s.cpuShare * 100)}% | ${f(s.rss / 2 ** 20, 0)} (${f(s.idleRss / 2 ** 20, 0)}) | ${f(s.rssRatio, 2)} (${f(s.idleRssRatio, 2)}) | ${sp} | ${targets} |`,
+      `| ${s.label} | ${f(s.rps)} | ${f(s.rpsMad)} | ${f(s.rpsRatio, 2)} | ${f(s.p50, 2)} | ${f(s.p50Ratio, 2)} | ${f(s.p99, 2)} | ${f(s.p99Ratio, 2)} | ${f(s.cpuUs, 1)} | ${f(s.cpuRatio, 2)} | ${f(s.otherUs, 1)} | ${f(s.cpuShare * 100)}% | ${f(s.rss / 2 ** 20, 0)} (${f(s.idleRss / 2 ** 20, 0)}) | ${f(s.rssRatio, 2)} (${f(s.idleRssRatio, 2)}) | ${sp} | ${targets} |`,
     );
   }
   return lines.join('\n');
@@ -563,7 +568,7 @@ async function main() {
       '',
       spansTable(summary),
       '',
-      `"server CPU µs/req" = CPU time of the server's threads during the measured ${DURATION} s / requests (from /proc schedstat; less sensitive to a busy neighbour than req/s); ` +
+      `"server CPU µs/req" = CPU time of the server's threads during the measured ${DURATION} s / requests (from /proc schedstat; less sensitive to a busy neighbour than req/s); "of which other threads" = the part not on the JS thread (V8's GC helpers, libuv's pool), which the profiles do not show; ` +
         '"server busy" = that CPU time / wall time (below ~95%, wrk rather than the server limits req/s). ' +
         'RSS = VmRSS of the server right after the load (in brackets: after boot, before any request). Spans: sums over the rounds (warm-up included), after a flush; "received" = counted by the sink.',
       ...adapters.flatMap((adapter) => ['', `**${adapter[0].toUpperCase()}${adapter.slice(1)}**`, '', table(summary, adapter)]),
