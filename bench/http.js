@@ -36,11 +36,12 @@
  * Needs wrk (`apt-get install -y wrk`) and taskset (util-linux). Every child is bounded in time and
  * killed on exit.
  */
-const { spawn, execFile } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { median, mad, rotate } = require('./lib/stats');
+const { runWrk: runWrkOn } = require('./lib/wrk');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -159,34 +160,7 @@ function startNode(core, script, env, nodeFlags = []) {
 }
 
 function runWrk(port, seconds, latency) {
-  const wrkArgs = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, ...(latency ? ['--latency'] : []), `http://127.0.0.1:${port}/hello`];
-  return new Promise((resolve, reject) => {
-    const child = execFile('taskset', wrkArgs, { timeout: (seconds + 20) * 1000, killSignal: 'SIGKILL' }, (error, stdout) => {
-      children.delete(child);
-      if (error) reject(new Error(`wrk failed: ${error.message}`));
-      else resolve(parseWrk(stdout));
-    });
-    children.add(child);
-  });
-}
-
-function toMs(value, unit) {
-  const n = Number(value);
-  return unit === 'us' ? n / 1000 : unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60000 : NaN;
-}
-
-function parseWrk(out) {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const pct = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    return m ? toMs(m[1], m[2]) : undefined;
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
-  if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${out}`);
-  return { rps, requests, p50: pct(50), p90: pct(90), p99: pct(99), non2xx, socketErrors };
+  return runWrkOn(port, seconds, { latency, connections: CONNECTIONS, children });
 }
 
 /**

@@ -15,7 +15,7 @@
  *
  * Needs wrk and taskset. Prints markdown tables; every child process is bounded and stopped.
  */
-const { spawn, execFile, execFileSync } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 require('reflect-metadata');
@@ -24,6 +24,7 @@ const { NestFactory } = require('@nestjs/core');
 const { ObservabilityModule, MetricsService, renderRegistry } = require('../dist');
 const { populate } = require('./lib/series');
 const { median } = require('./lib/stats');
+const { runWrk: runWrkOn } = require('./lib/wrk');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -128,20 +129,7 @@ function startServer(adapter, lines) {
 }
 
 function runWrk(port, seconds) {
-  const wrkArgs = ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/hello`];
-  return new Promise((resolve, reject) => {
-    const child = execFile('taskset', wrkArgs, { timeout: (seconds + 20) * 1000, killSignal: 'SIGKILL' }, (error, stdout) => {
-      children.delete(child);
-      if (error) return reject(new Error(`wrk failed: ${error.message}`));
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-      const pct = (p) => {
-        const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
-        return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
-      };
-      resolve({ rps, p50: pct(50), p99: pct(99) });
-    });
-    children.add(child);
-  });
+  return runWrkOn(port, seconds, { children });
 }
 
 /** Fetches `path` back to back until stopped; resolves with the number of scrapes and their median time. */
