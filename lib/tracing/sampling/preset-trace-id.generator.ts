@@ -18,6 +18,8 @@ export class PresetTraceIdGenerator {
   /** Drops a preset id that no `startSpan()` used (e.g. tracing suppressed in that context). */
   clearPreset(): void {
     this.preset = undefined;
+    // The listener calls this right after its startSpan(): nothing of that call may outlive it.
+    this.handedOut = undefined;
   }
 
   generateTraceId(): string {
