@@ -6,12 +6,14 @@ export interface Completion {
   cancel(): void;
   /** Runs `body` inside the measurement's context (the method's span), like the method body itself. */
   run<R>(body: () => R): R;
+  /** `run`, and a synchronous throw of `body` ends the measurement as failed before it is rethrown. */
+  runOrFail<R>(body: () => R): R;
 }
 
 /** Builds the one-shot `Completion` of a call for a listener. */
 export function completionOf<S>(listener: InvocationListener<S>, state: S, safeEnd: (error: unknown, failed: boolean) => void): Completion {
   let done = false;
-  return {
+  const completion: Completion = {
     end(error, failed) {
       if (done) return;
       done = true;
@@ -23,7 +25,16 @@ export function completionOf<S>(listener: InvocationListener<S>, state: S, safeE
       listener.cancel?.(state);
     },
     run: (body) => (listener.run ? listener.run(state, body) : body()),
+    runOrFail(body) {
+      try {
+        return completion.run(body);
+      } catch (error) {
+        completion.end(error, true);
+        throw error;
+      }
+    },
   };
+  return completion;
 }
 
 /**
@@ -66,14 +77,7 @@ export function observeLazyThenable(thenable: object, completion: Completion): b
       const wrappedExec = function (this: unknown, ...args: unknown[]) {
         if (started) return originalExec.apply(this, args);
         started = true;
-        let result: unknown;
-        try {
-          result = completion.run(() => originalExec.apply(this, args));
-        } catch (error) {
-          completion.end(error, true);
-          throw error;
-        }
-        return settleOf(result, completion);
+        return settleOf(completion.runOrFail(() => originalExec.apply(this, args)), completion);
       };
       Object.defineProperty(thenable, 'exec', { value: wrappedExec, writable: true, configurable: true, enumerable: false });
     }
@@ -123,13 +127,7 @@ export function observeGenerator(generator: object, completion: Completion): boo
     const original = target[method];
     return function (this: unknown, ...args: unknown[]) {
       if (method === 'return') completion.cancel();
-      let result: unknown;
-      try {
-        result = completion.run(() => original.apply(this, args));
-      } catch (error) {
-        completion.end(error, true);
-        throw error;
-      }
+      const result = completion.runOrFail(() => original.apply(this, args));
       if (!async) {
         if ((result as IteratorResult<unknown>).done) completion.end(undefined, false);
         return result;
