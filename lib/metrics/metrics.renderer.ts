@@ -155,6 +155,13 @@ async function prepareFamily(metric: RegisteredMetric): Promise<FamilySource> {
   return { kind: 'samples', data };
 }
 
+/** OpenMetrics names a counter family without `_total`, and every sample with it; Prometheus text keeps the name. */
+function familyNames(metric: { name: string; type: string }, open: boolean): { family: string; sample: string } {
+  if (!open || metric.type !== 'counter') return { family: metric.name, sample: metric.name };
+  const family = stripTotal(metric.name);
+  return { family, sample: `${family}_total` };
+}
+
 function familyHeader(name: string, help: string, type: string, open: boolean): string {
   return `# HELP ${name} ${escapeHelp(help, open)}\n# TYPE ${name} ${type}\n`;
 }
@@ -165,10 +172,7 @@ async function renderFamily(
   open: boolean,
   defaults: Readonly<Record<string, string>> | null,
 ): Promise<void> {
-  const isCounter = metric.type === 'counter';
-  // OpenMetrics names the counter family without `_total`, and every sample with it.
-  const family = open && isCounter ? stripTotal(metric.name) : metric.name;
-  const sampleDefault = open && isCounter ? `${family}_total` : metric.name;
+  const { family, sample: sampleDefault } = familyNames(metric, open);
   out.push(familyHeader(family, metric.help, metric.type, open));
   for (const sample of metric.values ?? []) {
     out.push(sampleLine(sample.metricName ?? sampleDefault, sample, open, defaults), '\n');
@@ -193,9 +197,7 @@ async function renderSampleMap(
   open: boolean,
   defaults: Readonly<Record<string, string>> | null,
 ): Promise<void> {
-  const isCounter = metric.type === 'counter';
-  const family = open && isCounter ? stripTotal(metric.name) : metric.name;
-  const name = open && isCounter ? `${family}_total` : metric.name;
+  const { family, sample: name } = familyNames(metric, open);
   out.push(familyHeader(family, metric.help, metric.type, open));
   await out.beforeBulkStep();
   const map = metric.hashMap;
