@@ -12,7 +12,7 @@ import { errorMessage, runCheck } from './health-check.runner';
 import { HealthIndicatorMetadata } from './health-indicator.decorator';
 import { HealthCheckOutcome } from './health-indicator.interface';
 import { toJsonSafeDetails } from './json-safe-details';
-import { redactSecrets } from './secret-redaction';
+import { redactSecrets } from '../redaction/secret-redaction';
 
 /**
  * Checks of one indicator that may still be running after their timeout (they ignored their

@@ -1,4 +1,4 @@
-import { isSecretKey, REDACTED, redactSecrets } from './secret-redaction';
+import { isSecretKey, REDACTED, redactSecrets } from '../redaction/secret-redaction';
 
 /** Details made safe to serve: the copy, and what had to be replaced (empty when nothing). */
 export interface JsonSafeDetails {

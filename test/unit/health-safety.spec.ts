@@ -1,7 +1,7 @@
 import { resolveObservabilityOptions } from '../../lib/observability-options.resolver';
 import { ObservabilityConfigError } from '../../lib';
 import { toJsonSafeDetails } from '../../lib/health/json-safe-details';
-import { redactSecrets } from '../../lib/health/secret-redaction';
+import { redactSecrets } from '../../lib/redaction/secret-redaction';
 
 describe('redactSecrets', () => {
   it.each([
