@@ -1,5 +1,6 @@
 import { Attributes, context, Context, Span, SpanKind, SpanStatusCode, trace, TraceFlags, Tracer } from '@opentelemetry/api';
 import { InvocationListener } from '../instrumentation/instrumentation-spec.interface';
+import { redactSecrets } from '../redaction/secret-redaction';
 import { UnsampledSpan } from './sampling/unsampled.span';
 
 /** What a span listener keeps between start and end; `null` when no span was created. */
@@ -45,8 +46,11 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
     },
     end(state, error, failed) {
       if (state === null) return;
-      if (failed) recordError(state.span, error);
-      state.span.end();
+      try {
+        if (failed) recordError(state.span, error);
+      } finally {
+        state.span.end();
+      }
     },
     cancel(state) {
       if (state === null) return;
@@ -58,19 +62,83 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
 
 /** Records an error on a span the OpenTelemetry way: an `exception` event and status ERROR. */
 export function recordError(span: Span, error: unknown): void {
-  recordException(span, error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  const thrown = describeThrown(error);
+  recordThrown(span, thrown);
+  try {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: thrown.message });
+  } catch {
+    // A span implementation that throws must not keep the span open.
+  }
 }
 
 /**
  * Adds the `exception` event. `exception.type` is the error's class (`InventoryError`), where
  * OpenTelemetry would write the inherited `name` (`Error`) of a subclass that does not set one.
+ * Its message and stack lose their credentials (a database error quoting its connection string), and
+ * a thrown value that cannot be made a string (`Object.create(null)`) is described, not rethrown.
  */
 export function recordException(span: Span, error: unknown): void {
-  if (!(error instanceof Error)) {
-    span.recordException(String(error));
-    return;
+  recordThrown(span, describeThrown(error));
+}
+
+/** What an exception event says about a thrown value, credentials already removed. */
+interface ThrownDescription {
+  name?: string;
+  message: string;
+  stack?: string;
+}
+
+function recordThrown(span: Span, thrown: ThrownDescription): void {
+  try {
+    span.recordException(thrown.name === undefined ? thrown.message : { name: thrown.name, message: thrown.message, stack: thrown.stack });
+  } catch {
+    // As in recordError(): the span still ends.
   }
-  const name = error.name && error.name !== 'Error' ? error.name : error.constructor?.name || 'Error';
-  span.recordException({ name, message: error.message, stack: error.stack });
+}
+
+const MAX_DESCRIBED = 1000;
+
+function describeThrown(error: unknown): ThrownDescription {
+  try {
+    if (error instanceof Error) {
+      const name = error.name && error.name !== 'Error' ? String(error.name) : error.constructor?.name || 'Error';
+      const stack = typeof error.stack === 'string' ? redactSecrets(error.stack) : undefined;
+      return { name, message: redactSecrets(printable(error.message)), stack };
+    }
+    if (typeof error === 'string') return { message: redactSecrets(error) };
+    if (typeof error !== 'object' || error === null) return { message: printable(error) };
+    return { name: typeName(error), message: redactSecrets(printable(error)) };
+  } catch {
+    // A Proxy whose traps throw, a getter that throws: nothing of it can be read safely.
+    return { name: 'Unknown', message: '[thrown value that cannot be read]' };
+  }
+}
+
+/** `String(value)`, or its JSON (a plain or null-prototype object), or `[object X]`, never a throw. */
+function printable(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = String(value);
+  } catch {
+    // Object.create(null), or a toString()/Symbol.toPrimitive that throws.
+  }
+  if ((text === undefined || text === '[object Object]') && typeof value === 'object' && value !== null) {
+    try {
+      text = JSON.stringify(value) ?? text;
+    } catch {
+      // Circular, BigInt, throwing toJSON: keep what String() said.
+    }
+  }
+  text ??= `[object ${typeName(value)}]`;
+  return text.length > MAX_DESCRIBED ? `${text.slice(0, MAX_DESCRIBED)}…` : text;
+}
+
+function typeName(value: unknown): string {
+  try {
+    if (typeof value !== 'object' || value === null) return typeof value;
+    const constructor = Object.getPrototypeOf(value)?.constructor;
+    return typeof constructor === 'function' && constructor.name ? constructor.name : 'Object';
+  } catch {
+    return 'Object';
+  }
 }
