@@ -33,7 +33,10 @@ export class ObservabilityMetricsController extends PrometheusController {
     const answer = await this.endpoint.respond((request.headers ?? request.raw?.headers ?? {}) as RequestHeaders);
     for (const [name, value] of Object.entries(answer.headers)) adapter.setHeader(response, name, value);
     const { body } = answer;
-    if (typeof body === 'string') return adapter.reply(response, body, answer.status);
+    if (typeof body === 'string') {
+      adapter.reply(response, body, answer.status);
+      return;
+    }
     // A large scrape comes as UTF-8 pieces (see MetricsService.renderPieces()): nothing is encoded, joined or
     // hashed (Express's ETag) in one step here. A Node response (Express) writes them one by one; Fastify's
     // reply takes one Buffer (a single copy, ~1 ms for 4 MB).
@@ -47,6 +50,15 @@ export class ObservabilityMetricsController extends PrometheusController {
     adapter.reply(response, Buffer.concat(body as Buffer[]), answer.status);
   }
 }
+
+/**
+ * `@Res()` without options stores no passthrough flag, so the one of the base class's
+ * `@Res({ passthrough: true })` was inherited: Nest then sent the handler's result (or an interceptor's
+ * `{ data: … }`) after the response was written, logging ERR_HTTP_HEADERS_SENT on Express on every 401
+ * and every scrape under a mapping interceptor. This handler writes its response: no passthrough.
+ * (The key is Nest's RESPONSE_PASSTHROUGH_METADATA, the same in Nest 11 and 12.)
+ */
+Reflect.defineMetadata('__responsePassthrough__', false, ObservabilityMetricsController, 'index');
 
 /**
  * A fresh controller class per module instance, so that its path (known only once async

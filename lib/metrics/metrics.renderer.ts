@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { asPromClientHistogram, HistogramSeriesSource, leanHistogramSeries, promClientHistogramSeries } from './histogram-series';
 import { LeanHistogram } from './lean-histogram.metric';
+import { MetricCollectionError } from './metric-collection.error';
 import { RenderSlicer } from './render-slicer';
 import { asPromClientSampleMetric, collectFirst, PromClientSampleMetric } from './sample-map';
 
@@ -116,7 +117,13 @@ async function writeFamilies(
   defaultLabels: Readonly<Record<string, string>>,
 ): Promise<void> {
   const metrics = registry.getMetricsAsArray() as unknown as RegisteredMetric[];
-  const sources = await Promise.all(metrics.map(prepareFamily));
+  const sources = await Promise.all(
+    metrics.map((metric) =>
+      prepareFamily(metric).catch((error: unknown) => {
+        throw new MetricCollectionError(String((metric as { name?: unknown }).name), error);
+      }),
+    ),
+  );
   const open = format === 'openmetrics';
   const defaults = Object.keys(defaultLabels).length > 0 ? defaultLabels : null;
   for (const source of sources) {

@@ -94,6 +94,29 @@ describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
     expect(res.text).not.toContain('"data"');
   });
 
+  it('logs no error for a 401 or a scrape under a mapping interceptor, and answers the right bodies', async () => {
+    const errors: unknown[] = [];
+    const logger = { log() {}, error: (m: unknown) => errors.push(m), warn() {}, debug() {}, verbose() {} };
+    app = await createTestApp(
+      platform,
+      {
+        imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false, auth: { bearerToken: 'scrape-token-1' } } })],
+        providers: [{ provide: APP_INTERCEPTOR, useClass: WrapInterceptor }],
+      },
+      (a) => a.useLogger(logger),
+    );
+    app.get(MetricsService).counter({ name: 'jobs_done_total', help: 'Jobs done' }).inc();
+    for (let i = 0; i < 3; i++) {
+      await request(app.getHttpServer()).get('/metrics').expect(401, 'Unauthorized\n');
+      const res = await request(app.getHttpServer()).get('/metrics').set('authorization', 'Bearer scrape-token-1').expect(200);
+      expect(sampleValue(res.text, 'jobs_done_total')).toBe(1);
+      expect(res.text).not.toContain('"data"');
+    }
+    // Give a late second write (and its log line) the time to happen.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors).toEqual([]);
+  });
+
   it('lets a global auth guard through with the metrics.decorators option', async () => {
     app = await createTestApp(platform, {
       imports: [ObservabilityModule.forRoot({ metrics: { decorators: [Public()] } }), OrdersModule],
@@ -139,6 +162,37 @@ describe.each(PLATFORMS)('the metrics endpoint on %s', (platform) => {
     expect(res.text).toContain('backend unreachable');
     fail = false;
     expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'flaky')).toBe(1);
+  });
+
+  it('serves and logs no password from a failing collect(), logs it once, not on every scrape, and logs the recovery', async () => {
+    const errors: string[] = [];
+    const logs: string[] = [];
+    app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } })] }, (a) =>
+      a.useLogger({ log: (m: string) => logs.push(m), error: (m: string) => errors.push(m), warn() {}, debug() {}, verbose() {} }),
+    );
+    let fail = true;
+    app.get(MetricsService).gauge({
+      name: 'orders_pending',
+      help: 'Pending orders, read from the database',
+      collect() {
+        if (fail) throw new Error('connect ECONNREFUSED postgres://orders_admin:S3cr3t@db.internal:5432/orders?password=hunter2');
+        this.set(3);
+      },
+    });
+    const bodies: string[] = [];
+    for (let i = 0; i < 3; i++) bodies.push((await request(app.getHttpServer()).get('/metrics').expect(500)).text);
+    for (const body of bodies) {
+      expect(body).toBe('# metrics collection failed: metric "orders_pending": connect ECONNREFUSED postgres://orders_admin:***@db.internal:5432/orders?password=***\n');
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('metric "orders_pending": connect ECONNREFUSED postgres://orders_admin:***@db.internal');
+    expect(errors[0]).not.toMatch(/S3cr3t|hunter2/);
+    fail = false;
+    expect(sampleValue((await request(app.getHttpServer()).get('/metrics').expect(200)).text, 'orders_pending')).toBe(3);
+    expect(logs).toContain('Rendering /metrics works again.');
+    fail = true;
+    await request(app.getHttpServer()).get('/metrics').expect(500);
+    expect(errors).toHaveLength(2);
   });
 
   it('shares one render between concurrent scrapes, and renders again for the next one', async () => {
