@@ -5,7 +5,7 @@ import type { ResolvedObservabilityOptions } from '../observability-options.inte
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
 import { readRoute } from './http-route';
-import { ObservabilityEndpointMatcher } from './observability-endpoint.matcher';
+import { ObservabilityEndpointMatcher, requestPath } from './observability-endpoint.matcher';
 
 /** Injection token of the `HttpExchangeListener[]` that the enabled parts contribute. */
 export const HTTP_EXCHANGE_LISTENERS = Symbol('nestjs-observability:http-exchange-listeners');
@@ -67,9 +67,7 @@ export class HttpAdapterHook implements OnModuleInit {
     return (request: any, reply: any, next: () => void): void => {
       const raw: IncomingMessage = fastify ? request.raw : request;
       const response: ServerResponse = fastify ? reply.raw : reply;
-      const url = raw.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
+      const path = requestPath(raw.url ?? '/');
       // The module's own endpoints are never the app's traffic: no metrics, no span (Fastify already routed it).
       if (own?.matches(path, fastify ? request.routeOptions?.url : undefined)) return next();
       const exchange: HttpExchange = {

@@ -52,6 +52,29 @@ export class ObservabilityEndpointMatcher {
 }
 
 /**
+ * The path of a request target as Node gives it (`req.url`): without query string or fragment, and
+ * without the scheme and authority of an absolute-form target (`GET http://host/metrics`), which
+ * Express routes by its path. A client may send a `#fragment`; Express's URL parser drops it.
+ * @example requestPath('http://host:80/metrics?x#y') // '/metrics'
+ */
+export function requestPath(url: string): string {
+  let end = url.length;
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  const path = end === url.length ? url : url.slice(0, end);
+  if (path.charCodeAt(0) === 47 /* / */) return path;
+  const absolute = ABSOLUTE_FORM.exec(path);
+  return absolute ? path.slice(absolute[0].length) || '/' : path;
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
+
+/**
  * A request path as routers may match it: lower case, doubled slashes collapsed, no trailing slash.
  * @example normalizeRequestPath('//API/Metrics/') // '/api/metrics'
  */

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS } from '../fixtures/create-test-app';
 import { OrdersModule } from '../fixtures/orders.app';
+import { rawRequest } from '../support/raw-http';
 
 /** The `http_route` of every recorded request, with its count. */
 async function recordedRoutes(app: INestApplication): Promise<Record<string, number>> {
@@ -71,6 +72,23 @@ describe.each(PLATFORMS)("the module's own endpoints are never the app's traffic
       '/orders/1',
       '/orders/:id',
     );
+  });
+
+  it('with a #fragment or an absolute-form target (GET http://host/metrics): neither measured nor traced', async () => {
+    await boot({ metrics: { defaultMetrics: false } });
+    await app!.listen(0, '127.0.0.1');
+    const { port } = app!.getHttpServer().address() as { port: number };
+    const answered: Record<string, number> = {};
+    for (const target of ['/metrics#x', '/metrics?a=1#x', `http://127.0.0.1:${port}/metrics`, 'http://x/health/ready?y=1', '/health/live#/orders/1']) {
+      answered[target] = (await rawRequest(port, target)).status;
+    }
+    // Express routes them all to the module's endpoints; whatever Fastify answers, it is not the app's traffic.
+    if (platform === 'express') expect(Object.values(answered)).toEqual([200, 200, 200, 200, 200]);
+    await expectOnlyAppTraffic([], '/orders/1', '/orders/:id');
+    // An app route with a fragment (in absolute form on Express, which routes that) is measured by its route, as usual.
+    const appTarget = platform === 'express' ? `http://127.0.0.1:${port}/orders/2#top` : '/orders/2#top';
+    expect((await rawRequest(port, appTarget)).status).toBe(200);
+    expect(await recordedRoutes(app!)).toEqual({ '/orders/:id': 2 });
   });
 
   it('when excludePaths is set to other paths, the own endpoints stay excluded', async () => {
