@@ -15,6 +15,7 @@ import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { CallbackMetric } from './callback.metric';
 import { DefaultMetricsCollector } from './default-metrics.collector';
+import { exposedNames } from './exposed-names';
 import { LeanCounter } from './lean-counter.metric';
 import { LeanHistogram } from './lean-histogram.metric';
 import { ExpositionFormat, renderRegistry, renderRegistryPieces } from './metrics.renderer';
@@ -32,6 +33,7 @@ interface Declaration {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
  * Where `render()` takes its metrics from instead of this module's Registry, for example the merged
@@ -58,6 +60,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly declarations = new Map<string, Declaration>();
   /** Metric name per OpenMetrics family name (a counter's family drops `_total`), to refuse two metrics in one family. */
   private readonly families = new Map<string, string>();
+  /** Metric (name and type) per name it writes in an exposition (see `exposedNames()`), to refuse two metrics writing one name. */
+  private readonly exposed = new Map<string, { metric: string; type: string }>();
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
   private readonly logger = new Logger('ObservabilityModule');
   private readonly defaultLabels: Readonly<Record<string, string>>;
@@ -83,6 +87,37 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.defaultMetrics.start();
     }
     this.processMetricNames = new Set(this.registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name));
+  }
+
+  /** Claims the exposition names of metrics put in the Registry without `declare()` (default metrics, `registerMetric()`). */
+  private claimRegistryMetrics(): void {
+    for (const metric of this.registry.getMetricsAsArray() as unknown as Array<{ name: string; type?: string }>) {
+      if (this.exposed.get(metric.name)?.metric === metric.name) continue;
+      for (const written of exposedNames(metric.type ?? 'untyped', metric.name)) {
+        if (!this.exposed.has(written)) this.exposed.set(written, { metric: metric.name, type: metric.type ?? 'untyped' });
+      }
+    }
+  }
+
+  /**
+   * Every pair of Registry metrics that write one name in an exposition, for metrics registered in the Registry
+   * directly, which `declare()` does not see: one line per clash.
+   */
+  private registryClashes(): string[] {
+    const owners = new Map<string, { metric: string; type: string }>();
+    const clashes: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray() as unknown as Array<{ name: string; type?: string }>) {
+      const type = metric.type ?? 'untyped';
+      for (const written of exposedNames(type, metric.name)) {
+        const owner = owners.get(written);
+        if (owner === undefined) owners.set(written, { metric: metric.name, type });
+        else if (owner.metric !== metric.name) {
+          clashes.push(`the ${owner.type} "${owner.metric}" and the ${type} "${metric.name}" both write "${written}"`);
+          break;
+        }
+      }
+    }
+    return clashes;
   }
 
   /** Declares (or returns the identical, already declared) prom-client Counter. */
@@ -176,6 +211,12 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
+    const clashes = this.registryClashes();
+    if (clashes.length > 0) {
+      throw new ObservabilityConfigError(
+        `Metric names clash in the Registry: ${clashes.join('; ')}. Prometheus rejects or drops such a scrape (promtool check metrics fails). Rename one of each pair.`,
+      );
+    }
     this.openTelemetry.checkAtBoot();
   }
 
@@ -196,10 +237,14 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         `Invalid metric name ${JSON.stringify(name)} (declared as ${origin}): a Prometheus metric name matches [a-zA-Z_:][a-zA-Z0-9_:]*.`,
       );
     }
+    if (name.startsWith('__')) {
+      throw new ObservabilityConfigError(`Invalid metric name "${name}" (declared as ${origin}): names that start with "__" are reserved for Prometheus' own use.`);
+    }
     if (typeof config.help !== 'string' || config.help === '') {
       throw new ObservabilityConfigError(`Metric "${name}" (declared as ${origin}) needs a non-empty "help" text.`);
     }
     const labelNames = [...(config.labelNames ?? [])].sort();
+    checkLabelNames(name, origin, type, labelNames);
     const existing = this.declarations.get(name);
     if (existing) {
       if (existing.type !== type || existing.labelNames.join(',') !== labelNames.join(',')) {
@@ -232,10 +277,38 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
           `would both be the family "${family}" in OpenMetrics (a counter's family drops "_total"), which Prometheus rejects. Rename one of them.`,
       );
     }
+    this.claimRegistryMetrics();
+    const written = exposedNames(type, name);
+    for (const one of written) {
+      const owner = this.exposed.get(one);
+      if (owner === undefined || owner.metric === name) continue;
+      const ownerOrigin = this.declarations.get(owner.metric)?.origin ?? 'a metric registered in the Registry directly';
+      throw new ObservabilityConfigError(
+        `Metric "${name}" (declared as ${origin}, a ${type}) and metric "${owner.metric}" (declared as ${ownerOrigin}, a ${owner.type}) ` +
+          `would both write "${one}" ` +
+          `in /metrics: a histogram also writes <name>_bucket, _sum and _count, a summary _sum and _count, a counter <name>_total in OpenMetrics. ` +
+          `Prometheus rejects or drops such a scrape (promtool check metrics fails). Rename one of them.`,
+      );
+    }
     const metric = create();
     this.declarations.set(name, { type, labelNames, metric, origin, lean });
     this.families.set(family, name);
+    for (const one of written) this.exposed.set(one, { metric: name, type });
     return metric;
+  }
+}
+
+/** Label names Prometheus accepts: its name syntax, nothing reserved (`__…`, a histogram's `le`, a summary's `quantile`), no repeats. */
+function checkLabelNames(name: string, origin: string, type: MetricType, labelNames: readonly string[]): void {
+  const fail = (why: string) => {
+    throw new ObservabilityConfigError(`Metric "${name}" (declared as ${origin}) has ${why}.`);
+  };
+  for (const [i, label] of labelNames.entries()) {
+    if (typeof label !== 'string' || !LABEL_NAME.test(label)) fail(`an invalid label name ${JSON.stringify(label)}: a label name matches [a-zA-Z_][a-zA-Z0-9_]*`);
+    if (label.startsWith('__')) fail(`the label "${label}": label names that start with "__" are reserved, and Prometheus drops them from scraped series`);
+    if (type === 'histogram' && label === 'le') fail(`the label "le", which a histogram writes for its buckets`);
+    if (type === 'summary' && label === 'quantile') fail(`the label "quantile", which a summary writes for its quantiles`);
+    if (i > 0 && labelNames[i - 1] === label) fail(`the label "${label}" twice`);
   }
 }
 

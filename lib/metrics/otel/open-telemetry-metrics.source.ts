@@ -8,6 +8,7 @@ import type { ResolvedOpenTelemetryMetricsOptions } from '../metrics-options.int
 import { NestjsOtelTrapDetector } from './nestjs-otel-trap.detector';
 import { isObservabilityMetricReader, ObservabilityMetricReader } from './observability-metric.reader';
 import { loadExporterPrometheus, loadSdkMetrics } from './otel-sdk-packages';
+import { exposedNames } from '../exposed-names';
 import { nameWithUnit, prometheusUnit } from './prometheus-unit';
 import { namesOf, SerializedFamily, splitFamilies, stripTotal, writeFamilies } from './serialized-families';
 
@@ -89,10 +90,11 @@ export class OpenTelemetryMetricsSource {
   private async renderReaders(readers: ObservabilityMetricReader[], format: ExpositionFormat): Promise<string> {
     const taken = this.registryNames();
     const kept: SerializedFamily[] = [];
+    const translated = new Map<string, TranslatedOwner>();
     for (const reader of readers) {
       const resourceMetrics = await this.collect(reader);
       if (!resourceMetrics) continue;
-      for (const family of splitFamilies(this.serialize(resourceMetrics))) {
+      for (const family of splitFamilies(this.serialize(this.withoutTranslationClashes(resourceMetrics, translated)))) {
         const names = namesOf(family);
         const clash = names.find((name) => taken.has(name));
         if (clash !== undefined) {
@@ -104,6 +106,43 @@ export class OpenTelemetryMetricsSource {
       }
     }
     return writeFamilies(kept, format === 'openmetrics');
+  }
+
+  /**
+   * Leaves out each instrument whose Prometheus names (after unit suffix, `.` → `_`, `_total`) another instrument
+   * already writes: `x.y` (gauge, unit `s`) and the histogram `x.y.seconds` both become `x_y_seconds`, which made
+   * the serializer drop both; the counters `a.b` and `a_b` both become `a_b_total`, which gave duplicate series.
+   * The first one is kept; the clash is logged once and counted. One instrument name in several meters (scopes)
+   * is no clash: its series differ by `otel_scope_name`.
+   */
+  private withoutTranslationClashes(resourceMetrics: ResourceMetrics, owners: Map<string, TranslatedOwner>): ResourceMetrics {
+    const { DataPointType } = loadSdkMetrics();
+    return {
+      resource: resourceMetrics.resource,
+      scopeMetrics: resourceMetrics.scopeMetrics.map((scopeMetrics) => ({
+        scope: scopeMetrics.scope,
+        metrics: scopeMetrics.metrics.filter((metric) => {
+          const type =
+            metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+              ? 'histogram'
+              : metric.dataPointType === DataPointType.SUM && metric.isMonotonic
+                ? 'counter'
+                : 'gauge';
+          const sanitized = metric.descriptor.name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+          const prometheusName = type === 'counter' && !sanitized.endsWith('_total') ? `${sanitized}_total` : sanitized;
+          const self: TranslatedOwner = { instrument: metric.descriptor.name, type };
+          const written = exposedNames(type, prometheusName);
+          for (const one of written) {
+            const owner = owners.get(one);
+            if (owner === undefined || (owner.instrument === self.instrument && owner.type === self.type)) continue;
+            this.translationClash(prometheusName, self, owner, one);
+            return false;
+          }
+          for (const one of written) owners.set(one, self);
+          return true;
+        }),
+      })),
+    };
   }
 
   private async collect(reader: ObservabilityMetricReader): Promise<ResourceMetrics | null> {
@@ -143,7 +182,27 @@ export class OpenTelemetryMetricsSource {
     return taken;
   }
 
+  private translationClash(prometheusName: string, left: TranslatedOwner, kept: TranslatedOwner, written: string): void {
+    this.count(prometheusName);
+    this.once(
+      `translation:${left.instrument}:${left.type}`,
+      `The OpenTelemetry instrument "${left.instrument}" (a ${left.type}) is left out of /metrics: in Prometheus it becomes "${prometheusName}", ` +
+        `and the ${kept.type} "${kept.instrument}" already writes "${written}" (names lose their dots and gain their unit and _total). ` +
+        `Rename one of them (scrapes that drop it are counted in otel_metric_name_clashes_total).`,
+    );
+  }
+
   private clash(family: string, name: string): void {
+    this.count(family);
+    this.once(
+      `clash:${family}`,
+      `The OpenTelemetry metric "${family}" is left out of /metrics: "${name}" is already a prom-client metric of this module's Registry. ` +
+        `The prom-client metric is kept. Rename one of them (scrapes that drop it are counted in otel_metric_name_clashes_total).`,
+    );
+  }
+
+  /** Counts one scrape that left out `family`, in otel_metric_name_clashes_total (registered on the first clash). */
+  private count(family: string): void {
     this.clashes.set(family, (this.clashes.get(family) ?? 0) + 1);
     if (!this.clashMetricRegistered) {
       this.clashMetricRegistered = true;
@@ -156,11 +215,6 @@ export class OpenTelemetryMetricsSource {
         ),
       );
     }
-    this.once(
-      `clash:${family}`,
-      `The OpenTelemetry metric "${family}" is left out of /metrics: "${name}" is already a prom-client metric of this module's Registry. ` +
-        `The prom-client metric is kept. Rename one of them (scrapes that drop it are counted in otel_metric_name_clashes_total).`,
-    );
   }
 
   private once(key: string, message: string): void {
@@ -168,6 +222,12 @@ export class OpenTelemetryMetricsSource {
     this.reported.add(key);
     this.logger.error(message);
   }
+}
+
+/** The instrument that writes a Prometheus name in this scrape. */
+interface TranslatedOwner {
+  instrument: string;
+  type: string;
 }
 
 /** A copy of `resourceMetrics` whose metric names carry their unit suffix, and whose units are Prometheus unit words. */
