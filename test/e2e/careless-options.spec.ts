@@ -62,6 +62,37 @@ describe('careless options fail the boot with a clear message', () => {
     expect(getObservabilitySdk()).toBeUndefined();
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ['maxQueueSize NaN (the queue grew without bound)', { maxQueueSize: NaN }, 'Invalid option "startObservabilitySdk: maxQueueSize": expected a whole number of at least 1, got NaN.'],
+    ['maxQueueSize 0 (every span dropped)', { maxQueueSize: 0 }, 'Invalid option "startObservabilitySdk: maxQueueSize"'],
+    ['maxQueueSize -1', { maxQueueSize: -1 }, 'Invalid option "startObservabilitySdk: maxQueueSize"'],
+    ['maxQueueSize 2.5', { maxQueueSize: 2.5 }, 'Invalid option "startObservabilitySdk: maxQueueSize"'],
+    ['maxExportBatchSize 0', { maxExportBatchSize: 0 }, 'Invalid option "startObservabilitySdk: maxExportBatchSize"'],
+    ["sampleRatio '0.5' (sampled 100%)", { sampleRatio: '0.5' }, 'Invalid option "startObservabilitySdk: sampleRatio": expected a number from 0 to 1 (0.25 samples a quarter of new traces), got "0.5".'],
+    ['sampleRatio NaN', { sampleRatio: NaN }, 'Invalid option "startObservabilitySdk: sampleRatio"'],
+    ['sampleRatio 1.5', { sampleRatio: 1.5 }, 'Invalid option "startObservabilitySdk: sampleRatio"'],
+    ['scheduledDelayMillis -1', { scheduledDelayMillis: -1 }, 'Invalid option "startObservabilitySdk: scheduledDelayMillis"'],
+    ['exportTimeoutMillis 0', { exportTimeoutMillis: 0 }, 'Invalid option "startObservabilitySdk: exportTimeoutMillis"'],
+  ])('startObservabilitySdk refuses %s', (_case, options, message) => {
+    expect(() => startObservabilitySdk({ exporter: 'none', ...options })).toThrow(ObservabilityConfigError);
+    expect(() => startObservabilitySdk({ exporter: 'none', ...options })).toThrow(message);
+    expect(getObservabilitySdk()).toBeUndefined();
+  });
+
+  it.each([
+    ['OTEL_BSP_MAX_QUEUE_SIZE', '0'],
+    ['OTEL_BSP_MAX_QUEUE_SIZE', 'lots'],
+    ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '-1'],
+  ])('startObservabilitySdk refuses %s=%s', (variable, value) => {
+    process.env[variable] = value;
+    try {
+      expect(() => startObservabilitySdk({ exporter: 'none' })).toThrow(`Invalid option "${variable}": expected a whole number of at least 1, got "${value}".`);
+    } finally {
+      delete process.env[variable];
+    }
+    expect(getObservabilitySdk()).toBeUndefined();
+  });
+
   it.each<[string, unknown, string]>([
     ['{}', {}, 'ObservabilityModule.forRootAsync() needs where its options come from: useFactory (with inject), useClass or useExisting; none was given.'],
     ['two sources', { useFactory: () => ({}), useClass: class {} }, 'takes one of useFactory, useClass or useExisting; got useFactory and useClass.'],

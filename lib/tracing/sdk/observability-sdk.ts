@@ -8,6 +8,7 @@ import { otlpDestination, otlpExporterPackage, otlpProtocol } from './otlp-endpo
 import { createResource, numberFromEnv, propagatorFromEnv, samplerFromEnv, sdkDisabledByEnv, spanLimitsFromEnv } from './sdk-env';
 import { SdkPackages } from './sdk-packages';
 import { SpanExportStats } from './span-export.stats';
+import { checkSdkOptions } from './sdk-options.validator';
 import { checkSdkTimers } from './sdk-timers.validator';
 import { CompactConsoleSpanExporter } from './compact-console.exporter';
 import { createTraceSampling } from '../sampling/trace-sampling';
@@ -38,6 +39,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   if (existing) return existing;
   const env = process.env;
   checkSdkTimers(options, env);
+  checkSdkOptions(options, env);
   if (env.OTEL_LOG_LEVEL) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel[env.OTEL_LOG_LEVEL.toUpperCase() as keyof typeof DiagLogLevel] ?? DiagLogLevel.WARN);
   const stats = new SpanExportStats();
   if (sdkDisabledByEnv()) return register(disabledHandle(stats));
