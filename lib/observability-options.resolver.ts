@@ -28,7 +28,8 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 // prom-client writes `le` (histogram buckets) and `quantile` (summaries) itself; `__` names are Prometheus' own.
 const RESERVED_LABELS = ['le', 'quantile'];
 // One path segment: RFC 3986 unreserved characters only, so no route parameter (`:id`), wildcard or regex.
-const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+// Literal segments; not "." or "..", which clients and proxies resolve away (the endpoint would be unreachable).
+const PATH_SEGMENT = /^(?!\.+$)[A-Za-z0-9._~-]+$/;
 const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry', 'renderDutyCycle'];
 const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
@@ -131,7 +132,7 @@ export function checkMilliseconds(option: string, value: unknown, min: number): 
  * endpoint answer for other paths).
  */
 function resolveEndpointPath(option: string, value: unknown, example: string, allowRoot: boolean): string {
-  const expected = `a string that starts with "/", like "${example}", made of literal segments (letters, digits, ".", "_", "~", "-"; no route parameters or wildcards)${allowRoot ? '' : ', not "/" alone'}`;
+  const expected = `a string that starts with "/", like "${example}", made of literal segments (letters, digits, ".", "_", "~", "-"; no route parameters, wildcards or "." and ".." segments)${allowRoot ? '' : ', not "/" alone'}`;
   if (typeof value !== 'string' || !value.startsWith('/')) throw ObservabilityConfigError.invalidOption(option, expected, value);
   const segments = value.split('/').filter((segment) => segment !== '');
   if (segments.some((segment) => !PATH_SEGMENT.test(segment)) || (!allowRoot && segments.length === 0)) {

@@ -1,10 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import type { ResolvedObservabilityOptions } from '../observability-options.interface';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
+import { checkEndpointRouteClashes } from './endpoint-route-clash.checker';
 import { readRoute } from './http-route';
+import { explainManagementPortClash } from './management-port-clash';
 import { ObservabilityEndpointMatcher, requestPath } from './observability-endpoint.matcher';
 
 /** Injection token of the `HttpExchangeListener[]` that the enabled parts contribute. */
@@ -34,12 +36,22 @@ export class HttpAdapterHook implements OnModuleInit {
     @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() private readonly appConfig?: ApplicationConfig,
     @Optional() @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options?: ResolvedObservabilityOptions,
-  ) {}
+    @Optional() discovery?: DiscoveryService,
+    @Optional() scanner?: MetadataScanner,
+  ) {
+    // Now, not at init: Fastify registers the routes before init hooks run, and refuses a duplicate with an error of its own.
+    // Under Test.createTestingModule() the adapter is not known yet: routes are then compared as Express does, in any case.
+    if (options && discovery && scanner) {
+      checkEndpointRouteClashes(options, discovery, scanner, (adapterHost?.httpAdapter?.getType?.() ?? 'express') !== 'fastify');
+    }
+  }
 
   onModuleInit(): void {
-    const adapter = this.adapterHost?.httpAdapter as unknown as HookableAdapter | undefined;
-    if (!adapter || this.listeners.length === 0) return;
+    const adapter = this.adapterHost?.httpAdapter as unknown as (HookableAdapter & { getHttpServer?(): unknown }) | undefined;
+    if (!adapter) return;
     const type = adapter.getType();
+    this.checkAppServer(adapter);
+    if (this.listeners.length === 0) return;
     if ((type !== 'express' && type !== 'fastify') || typeof adapter.setOnRequestHook !== 'function') {
       this.logger.warn(
         `HTTP metrics and server spans need the Express or Fastify adapter of Nest 11 or 12 (its request hook); ` +
@@ -59,6 +71,12 @@ export class HttpAdapterHook implements OnModuleInit {
           }
         : (req, res, done) => observe(req, res, done),
     );
+  }
+
+  /** The app on the management port: says so when app.listen() fails (an app route on a module endpoint is refused above). */
+  private checkAppServer(adapter: { getHttpServer?(): unknown }): void {
+    const options = this.options;
+    if (options?.management.enabled) explainManagementPortClash(adapter.getHttpServer?.() as Parameters<typeof explainManagementPortClash>[0], options.management.port);
   }
 
   private createObserver(fastify: boolean, own?: ObservabilityEndpointMatcher) {
