@@ -11,9 +11,20 @@ import { PathMatcher } from './path-matcher';
 const EXCLUDED = Symbol('excluded');
 
 /**
+ * Distinct `http_response_status_code` values recorded as themselves; later new codes are recorded as their class
+ * (`4xx`). An app uses a dozen; a handler that echoes a status from the request could otherwise make 500 per route.
+ */
+export const MAX_STATUS_CODES = 50;
+
+/** The label of a status outside 100–599 (Node accepts up to 999): one value, as `_OTHER` for unknown methods. */
+export const OTHER_STATUS = '_OTHER';
+
+/**
  * Records `http_server_request_duration_seconds{http_request_method, http_route, http_response_status_code}`
  * (OpenTelemetry's `http.server.request.duration` as Prometheus exports it) and
- * `http_server_active_requests`, from the adapter-level hook.
+ * `http_server_active_requests`, from the adapter-level hook. Labels are bounded: unknown methods are `_OTHER`,
+ * routes beyond `metrics.http.maxRoutes` are `OTHER`, a status outside 100–599 is `_OTHER`, and status codes beyond
+ * the first 50 distinct ones are recorded by class (`4xx`).
  */
 @Injectable()
 export class HttpMetricsListener implements HttpExchangeListener {
@@ -26,6 +37,8 @@ export class HttpMetricsListener implements HttpExchangeListener {
   private readonly exemplars: boolean;
   private active = 0;
   private overflowWarned = false;
+  private readonly statuses = new Set<string>();
+  private statusOverflowWarned = false;
 
   constructor(metrics: MetricsService, @Inject(OBSERVABILITY_RESOLVED_OPTIONS) resolved: ResolvedObservabilityOptions) {
     this.options = resolved.metrics.http as ResolvedHttpMetricsOptions;
@@ -62,14 +75,32 @@ export class HttpMetricsListener implements HttpExchangeListener {
     const seconds = (performance.now() - exchange.start) / 1000;
     const method = normalizeMethod(exchange.method);
     const route = this.routeLabel(exchange.route);
-    const status = recordedStatus(exchange);
+    const status = this.statusLabel(recordedStatus(exchange));
     const key = `${method} ${status} ${route}`;
     let child = this.children.get(key);
     if (child === undefined) {
-      child = this.histogram.child({ http_request_method: method, http_route: route, http_response_status_code: String(status) });
+      child = this.histogram.child({ http_request_method: method, http_route: route, http_response_status_code: status });
       this.children.set(key, child);
     }
     child.observeInSpan(seconds, this.exemplars ? exchange.span?.spanContext() : undefined);
+  }
+
+  private statusLabel(status: number): string {
+    if (!Number.isInteger(status) || status < 100 || status > 599) return OTHER_STATUS;
+    const label = String(status);
+    if (this.statuses.has(label)) return label;
+    if (this.statuses.size >= MAX_STATUS_CODES) {
+      if (!this.statusOverflowWarned) {
+        this.statusOverflowWarned = true;
+        this.logger.warn(
+          `More than ${MAX_STATUS_CODES} distinct HTTP status codes were seen; further codes are recorded by class ` +
+            `(http_response_status_code="${label[0]}xx"). A handler probably sets the status from its input.`,
+        );
+      }
+      return `${label[0]}xx`;
+    }
+    this.statuses.add(label);
+    return label;
   }
 
   private routeLabel(route: string | undefined): string {

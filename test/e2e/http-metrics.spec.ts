@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, INestApplication, Module } from '@nestjs/common';
+import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, HttpException, INestApplication, Module, Param, Res } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import request from 'supertest';
 import { ObservabilityModule } from '../../lib';
@@ -102,6 +102,45 @@ describe.each(PLATFORMS)('HTTP metrics options on %s', (platform) => {
       expect(sampleValue(text, HIST, { http_route: 'none', http_response_status_code: '404' })).toBe(1);
       // /metrics is no longer excluded once the list is replaced
       expect(sampleValue(text, HIST, { http_route: 'OTHER', http_response_status_code: '200' })).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** A handler that answers the status its caller asks for: the cardinality attack of issue 24 item 15. */
+@Controller('echo')
+class EchoStatusController {
+  @Get(':code')
+  echo(@Param('code') code: string, @Res() response: any): void {
+    if (typeof response.code === 'function') response.code(Number(code)).send('x');
+    else response.status(Number(code)).send('x');
+  }
+}
+
+@Module({ controllers: [EchoStatusController] })
+class EchoStatusModule {}
+
+describe.each(PLATFORMS)('the http_response_status_code label on %s', (platform) => {
+  it('records a status outside 100-599 as _OTHER, and codes beyond the first 50 distinct ones by class, warning once', async () => {
+    const warnings: string[] = [];
+    const app = await createTestApp(platform, { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } }), EchoStatusModule] }, (a) =>
+      a.useLogger({ log() {}, error() {}, warn: (m: string) => warnings.push(m), debug() {}, verbose() {} }),
+    );
+    try {
+      const server = app.getHttpServer();
+      // Node accepts 100-999; Fastify refuses codes above 599 itself (and answers 500).
+      if (platform === 'express') for (const code of [600, 900, 999]) await request(server).get(`/echo/${code}`).expect(code);
+      for (let code = 400; code < 460; code++) await request(server).get(`/echo/${code}`).expect(code);
+      const text = (await request(server).get('/metrics').expect(200)).text;
+      const labels = new Set([...text.matchAll(/^http_server_request_duration_seconds_count\{[^}]*http_response_status_code="([^"]+)"/gm)].map((m) => m[1]));
+      const numeric = [...labels].filter((label) => /^\d+$/.test(label));
+      expect(numeric.length).toBeLessThanOrEqual(50);
+      expect(labels.has('4xx')).toBe(true);
+      expect(sampleValue(text, HIST, { http_route: '/echo/:code', http_response_status_code: '400' })).toBe(1);
+      expect([...labels].filter((label) => !/^\d+$/.test(label)).sort()).toEqual(platform === 'express' ? ['4xx', '_OTHER'] : ['4xx']);
+      if (platform === 'express') expect(sampleValue(text, HIST, { http_response_status_code: '_OTHER' })).toBe(3);
+      expect(warnings.filter((w) => w.includes('distinct HTTP status codes'))).toHaveLength(1);
     } finally {
       await app.close();
     }
