@@ -173,11 +173,8 @@ export class OpenTelemetryMetricsSource {
   private registryNames(): Set<string> {
     const taken = new Set<string>();
     for (const metric of this.registry.getMetricsAsArray() as unknown as Array<{ name: string; type?: string }>) {
-      const { name } = metric;
-      taken.add(name).add(stripTotal(name));
-      if (metric.type === 'counter') taken.add(`${stripTotal(name)}_total`);
-      if (metric.type === 'histogram' || metric.type === 'summary') taken.add(`${name}_sum`).add(`${name}_count`).add(`${name}_created`);
-      if (metric.type === 'histogram') taken.add(`${name}_bucket`);
+      for (const name of exposedNames(metric.type ?? 'untyped', metric.name)) taken.add(name);
+      taken.add(stripTotal(metric.name));
     }
     return taken;
   }

@@ -1,3 +1,5 @@
+import { exposedNames } from '../exposed-names';
+
 /** One metric family of `PrometheusSerializer` output: its name, type, metadata lines and sample block. */
 export interface SerializedFamily {
   name: string;
@@ -44,17 +46,7 @@ export function splitFamilies(text: string): SerializedFamily[] {
 
 /** Every name a family puts in an exposition, in either format: from its name and type, as Prometheus derives them. */
 export function namesOf(family: SerializedFamily): string[] {
-  const { name, type } = family;
-  switch (type) {
-    case 'counter':
-      return [name, stripTotal(name), `${stripTotal(name)}_created`];
-    case 'histogram':
-      return [name, `${name}_bucket`, `${name}_sum`, `${name}_count`, `${name}_created`];
-    case 'summary':
-      return [name, `${name}_sum`, `${name}_count`, `${name}_created`];
-    default:
-      return [name];
-  }
+  return exposedNames(family.type, family.name);
 }
 
 /**
