@@ -60,6 +60,9 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly declarations = new Map<string, Declaration>();
   /** Metric name per OpenMetrics family name (a counter's family drops `_total`), to refuse two metrics in one family. */
   private readonly families = new Map<string, string>();
+  /** Registry size at the last clash check of a render, and the clashes already logged. */
+  private checkedRegistrySize = -1;
+  private readonly reportedClashes = new Set<string>();
   /** Metric (name and type) per name it writes in an exposition (see `exposedNames()`), to refuse two metrics writing one name. */
   private readonly exposed = new Map<string, { metric: string; type: string }>();
   private readonly defaultMetrics: DefaultMetricsCollector | null = null;
@@ -202,7 +205,23 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     // metrics.cluster, one worker's OpenTelemetry metrics would pass for the sum: they are left out (logged once).
     const otel = this.source ? this.openTelemetry.leaveOutOfClusterScrape() : await this.openTelemetry.render(format);
     const registry = this.source ? await this.source.collect() : this.registry;
+    if (!this.source) this.reportLateClashes();
     return { registry, otel: otel || '' };
+  }
+
+  /**
+   * Metrics put in the Registry directly after boot escape `declare()` and the bootstrap check: a clash among them
+   * is logged once at the scrape that first sees it (the check runs again only when the Registry's size changed).
+   */
+  private reportLateClashes(): void {
+    const size = this.registry.getMetricsAsArray().length;
+    if (size === this.checkedRegistrySize) return;
+    this.checkedRegistrySize = size;
+    for (const clash of this.registryClashes()) {
+      if (this.reportedClashes.has(clash)) continue;
+      this.reportedClashes.add(clash);
+      this.logger.error(`Metric names clash in the Registry: ${clash}. Prometheus rejects or drops such a scrape (promtool check metrics fails). Rename one of them.`);
+    }
   }
 
   /** Makes `render()` read its metrics from `source` (`null`: this module's own Registry again). */

@@ -102,6 +102,26 @@ describe.each(PLATFORMS)('a clash with the module\'s own metrics, or in the Regi
   });
 });
 
+describe('metrics put in the Registry directly after boot', () => {
+  it('a clash among them is logged once, at the first scrape that sees it', async () => {
+    const errors: string[] = [];
+    const app = await createTestApp('express', { imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false } })] }, (a) =>
+      a.useLogger({ log() {}, error: (m: string) => errors.push(m), warn() {}, debug() {}, verbose() {} }),
+    );
+    try {
+      const { registry } = app.get(MetricsService);
+      new Summary({ name: 'late', help: 'l', registers: [registry] });
+      new Gauge({ name: 'late_sum', help: 'l', registers: [registry] });
+      for (let i = 0; i < 3; i++) await request(app.getHttpServer()).get('/metrics').expect(200);
+      expect(errors.filter((e) => e.includes('clash'))).toEqual([
+        'Metric names clash in the Registry: the summary "late" and the gauge "late_sum" both write "late_sum". Prometheus rejects or drops such a scrape (promtool check metrics fails). Rename one of them.',
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('OpenTelemetry-API instruments that clash once translated to Prometheus names', () => {
   let sdk: TestMeterProvider;
   beforeEach(() => (sdk = startTestMeterProvider('clash')));
