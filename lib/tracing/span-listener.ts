@@ -62,6 +62,7 @@ export function createSpanListener(tracer: Tracer, name: string, options: SpanLi
 
 /** Records an error on a span the OpenTelemetry way: an `exception` event and status ERROR. */
 export function recordError(span: Span, error: unknown): void {
+  if (!isRecording(span)) return;
   const thrown = describeThrown(error);
   recordThrown(span, thrown);
   try {
@@ -78,6 +79,7 @@ export function recordError(span: Span, error: unknown): void {
  * a thrown value that cannot be made a string (`Object.create(null)`) is described, not rethrown.
  */
 export function recordException(span: Span, error: unknown): void {
+  if (!isRecording(span)) return;
   recordThrown(span, describeThrown(error));
 }
 
@@ -98,11 +100,26 @@ function recordThrown(span: Span, thrown: ThrownDescription): void {
 
 const MAX_DESCRIBED = 1000;
 
+/** A span that records nothing (not sampled) needs no description: the redaction is skipped. */
+function isRecording(span: Span): boolean {
+  try {
+    return span.isRecording();
+  } catch {
+    return true;
+  }
+}
+
+/** The stack with its message redacted; the frames (`    at f (file:line)`) are kept as they are, which is cheaper. */
+function redactStack(stack: string): string {
+  const frames = stack.indexOf('\n    at ');
+  return frames === -1 ? redactSecrets(stack) : redactSecrets(stack.slice(0, frames)) + stack.slice(frames);
+}
+
 function describeThrown(error: unknown): ThrownDescription {
   try {
     if (error instanceof Error) {
       const name = error.name && error.name !== 'Error' ? String(error.name) : error.constructor?.name || 'Error';
-      const stack = typeof error.stack === 'string' ? redactSecrets(error.stack) : undefined;
+      const stack = typeof error.stack === 'string' ? redactStack(error.stack) : undefined;
       return { name, message: redactSecrets(printable(error.message)), stack };
     }
     if (typeof error === 'string') return { message: redactSecrets(error) };
