@@ -2,10 +2,13 @@ import { INestApplication, Module } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { BackgroundModule, OrdersCleanup, PurgeError, seen } from '../fixtures/background.app';
+import { writeDocSnippets } from '../support/doc-snippet-files';
 
 async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -155,5 +158,32 @@ describe.each(PLATFORMS)('@nestjs/event-emitter handlers on %s', (platform) => {
     });
     expect(roots.map((s: ReadableSpan) => s.parentSpanContext)).toEqual([undefined, undefined]);
     expect(parseSamples(await metricsOf(app)).size).toBeGreaterThan(0);
+  });
+});
+
+describe('docs/background-jobs.md', () => {
+  it('its app boots: the cron job and the listener run and are measured on /metrics', async () => {
+    const dir = writeDocSnippets('docs/background-jobs.md');
+    try {
+      const { AppModule } = require(join(dir, 'src/app.module.ts'));
+      const { OrdersCleanup: DocCleanup } = require(join(dir, 'src/orders-cleanup.job.ts'));
+      const { OrderNotifications } = require(join(dir, 'src/order-notifications.listener.ts'));
+      const app = await createTestApp('express', AppModule);
+      try {
+        app.get(EventEmitter2).emit('order.created', { id: '42' });
+        expect(app.get(OrderNotifications).sent).toEqual(['42']);
+        await until('a purge', () => app.get(DocCleanup).purged > 0);
+        const text = await until('the purge measured', async () => {
+          const body = await metricsOf(app);
+          return (sampleValue(body, 'scheduled_job_duration_seconds_count', { task: 'OrdersCleanup.purge', result: 'success' }) ?? 0) > 0 && body;
+        });
+        expect(text).toContain('scheduled_job_duration_seconds_bucket{task="OrdersCleanup.purge",type="cron",result="success",le="600"}');
+        expect(sampleValue(text, 'event_handler_duration_seconds_count', { event: 'order.created', handler: 'OrderNotifications.notify', result: 'success' })).toBe(1);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
