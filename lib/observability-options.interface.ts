@@ -2,6 +2,7 @@ import type { HealthOptions, ResolvedHealthOptions } from './health/health-optio
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
+import type { PushgatewayOptions, ResolvedPushgatewayOptions } from './pushgateway/pushgateway-options.interface';
 import type { EventsObservabilityOptions, ResolvedBackgroundOptions, ScheduleObservabilityOptions } from './background/background-options.interface';
 
 export type {
@@ -61,6 +62,13 @@ export interface ObservabilityModuleOptions {
    * @default true
    */
   events?: boolean | EventsObservabilityOptions;
+  /**
+   * Pushes the metrics to a Prometheus Pushgateway on an interval and once at shutdown, for batch jobs and
+   * standalone apps (`NestFactory.createApplicationContext`). `false` (or leaving it out): no push.
+   * @default false
+   * @example { url: 'http://pushgateway:9091', job: 'orders-import' }
+   */
+  pushgateway?: false | PushgatewayOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -71,4 +79,5 @@ export interface ResolvedObservabilityOptions {
   management: ResolvedManagementOptions;
   schedule: ResolvedBackgroundOptions;
   events: ResolvedBackgroundOptions;
+  pushgateway: ResolvedPushgatewayOptions;
 }

@@ -8,6 +8,7 @@ import { ClusterMetricsService } from './cluster/cluster-metrics.service';
 import { BackgroundHandlersInstaller } from './background/background-handlers.installer';
 import { EventHandlerInstrumenter } from './background/event-handler.instrumenter';
 import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
+import { PushgatewayService } from './pushgateway/pushgateway.service';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -192,6 +193,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       TracingService,
       TracingLifecycle,
       RegistryPushRegistration,
+      PushgatewayService,
       HealthProbeService,
       GracefulShutdownHook,
       ...indicatorClasses,
@@ -205,7 +207,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }
