@@ -73,3 +73,5 @@ export { ObservabilityInterceptor } from './tracing/observability.interceptor';
 export type { ScheduleObservabilityOptions, EventsObservabilityOptions, ResolvedBackgroundOptions } from './background/background-options.interface';
 export { PushgatewayService } from './pushgateway/pushgateway.service';
 export type { PushgatewayOptions, ResolvedPushgatewayOptions } from './pushgateway/pushgateway-options.interface';
+export { CurrentSpan } from './handler-params/current-span.decorator';
+export { Baggage } from './handler-params/baggage.decorator';
