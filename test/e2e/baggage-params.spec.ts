@@ -1,9 +1,12 @@
 import { INestApplication } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { BaggageModule, sink } from '../fixtures/baggage.app';
 import { createTestApp, PLATFORMS } from '../fixtures/create-test-app';
+import { writeDocSnippets } from '../support/doc-snippet-files';
 import { HeaderSink, startHeaderSink } from '../support/header-sink';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -51,5 +54,32 @@ describe.each(PLATFORMS)('@CurrentSpan(), @Baggage() and TracingService baggage 
     expect(body.inside).toEqual({ tenant: 'acme', 'order.id': '7' });
     expect(body.after).toEqual({ tenant: 'acme' });
     expect(String(downstream.received[0].baggage).split(',').sort()).toEqual(['order.id=7', 'tenant=acme']);
+  });
+});
+
+describe('docs/tracing.md: the span and the baggage in handlers and providers', () => {
+  it('its controller boots and answers: the tenant from the baggage, on the span and sent to billing with order.id', async () => {
+    const billing = await startHeaderSink();
+    const dir = writeDocSnippets('docs/tracing.md');
+    const saved = process.env.BILLING_URL;
+    process.env.BILLING_URL = billing.url;
+    try {
+      const { TenantsModule } = require(join(dir, 'src/tenants.controller.ts'));
+      const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot(), TenantsModule] });
+      try {
+        const body = (await request(app.getHttpServer()).get('/tenants/current').set('baggage', 'tenant.id=acme').expect(200)).body;
+        expect(body).toEqual({ tenant: 'acme', charged: true });
+        expect(String(billing.received[0].baggage).split(',').sort()).toEqual(['order.id=7', 'tenant.id=acme']);
+        const [server] = await app.get(TestSpans).waitFor(1);
+        expect(server.attributes['tenant.id']).toBe('acme');
+      } finally {
+        await app.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.BILLING_URL;
+      else process.env.BILLING_URL = saved;
+      rmSync(dir, { recursive: true, force: true });
+      await billing.close();
+    }
   });
 });
