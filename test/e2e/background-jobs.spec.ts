@@ -9,16 +9,7 @@ import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { BackgroundModule, OrdersCleanup, PurgeError, seen } from '../fixtures/background.app';
 import { writeDocSnippets } from '../support/doc-snippet-files';
-
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../support/until';
 
 const spanNamed = (spans: TestSpans, name: string) => () => spans.all().find((s) => s.name === name);
 const metricsOf = async (app: INestApplication) => (await request(app.getHttpServer()).get('/metrics').expect(200)).text;

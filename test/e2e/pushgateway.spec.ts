@@ -11,6 +11,7 @@ import { freePort } from '../support/free-port';
 import { PrometheusServer, PromSample, startPrometheus } from '../support/prometheus-server';
 import { PushgatewayServer, startPushgateway } from '../support/pushgateway-server';
 import { writeDocSnippets } from '../support/doc-snippet-files';
+import { until } from '../support/until';
 
 /** A batch job: counts the rows it imports. */
 @Injectable()
@@ -40,16 +41,6 @@ async function batchApp(pushgateway: PushgatewayOptions, logger: LoggerService =
   @Module({ imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false }, health: false, pushgateway })], providers: [ImportJob] })
   class BatchModule {}
   return NestFactory.createApplicationContext(BatchModule, { logger, abortOnError: false });
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('Pushgateway, real gateway scraped by a real Prometheus', () => {

@@ -4,10 +4,11 @@
  * `stop()` it (e.g. in `afterAll`): it kills the process and removes the folder.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { superviseServer } from './server-process';
 
 export const PUSHGATEWAY_BINARY = '/usr/bin/prometheus-pushgateway';
 
@@ -28,37 +29,16 @@ export async function startPushgateway(): Promise<PushgatewayServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pushgateway-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let log = '';
   const child: ChildProcess = spawn(PUSHGATEWAY_BINARY, [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'pushgateway.data')}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (chunk) => (log += chunk));
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  const exited = new Promise<void>((resolve) => {
-    child.on('exit', () => resolve());
-    child.on('error', (error) => {
-      log += `\nspawn error: ${error.message} (install Debian's "prometheus-pushgateway"; bash .ci/run does)`;
-      resolve();
-    });
-  });
-  const running = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (running()) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const supervised = superviseServer(child, dir, ` (install Debian's "prometheus-pushgateway"; bash .ci/run does)`);
+  const { running, stop } = supervised;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (!running() && (child.exitCode !== null || log.includes('spawn error'))) {
+    if (!running() && (child.exitCode !== null || supervised.output().includes('spawn error'))) {
       await stop();
-      throw new Error(`The Pushgateway exited:\n${log}`);
+      throw new Error(`The Pushgateway exited:\n${supervised.output()}`);
     }
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
@@ -67,7 +47,7 @@ export async function startPushgateway(): Promise<PushgatewayServer> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`The Pushgateway did not get ready:\n${log}`);
+      throw new Error(`The Pushgateway did not get ready:\n${supervised.output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -79,7 +59,7 @@ export async function startPushgateway(): Promise<PushgatewayServer> {
       const answer = (await (await fetch(`${url}/api/v1/metrics`)).json()) as { data: Array<{ labels: Record<string, string> }> };
       return answer.data.map((group) => group.labels);
     },
-    output: () => log,
+    output: supervised.output,
     stop,
   };
 }
