@@ -91,6 +91,29 @@ describe('@nestjs/schedule imported before the observability module', () => {
   });
 });
 
+describe('two apps in one process', () => {
+  it('each traces and measures the runs of its own job instances', async () => {
+    const one = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot(), BackgroundModule] });
+    const two = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot({ events: false }), BackgroundModule] });
+    try {
+      for (const app of [one, two]) await until('an interval span of each app', spanNamed(app.get(TestSpans), 'interval OrdersCleanup.refresh'));
+      const [first, second] = [await metricsOf(one), await metricsOf(two)];
+      for (const text of [first, second]) {
+        expect(sampleValue(text, 'scheduled_job_duration_seconds_count', { task: 'OrdersCleanup.refresh', result: 'success' })).toBeGreaterThanOrEqual(1);
+      }
+      // The second app switched events off: an emit there is neither traced nor measured, the first's is.
+      one.get(EventEmitter2).emit('order.created', { id: 'one' });
+      two.get(EventEmitter2).emit('order.created', { id: 'two' });
+      expect(sampleValue(await metricsOf(one), 'event_handler_duration_seconds_count', { handler: 'OrderListeners.onCreated' })).toBe(1);
+      expect(await metricsOf(two)).not.toContain('event_handler_duration_seconds');
+      expect(two.get(TestSpans).all().filter((s) => s.name.startsWith('event '))).toEqual([]);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});
+
 describe('schedule: false', () => {
   it('leaves the jobs running, untraced and unmeasured', async () => {
     const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot({ schedule: false }), BackgroundModule] });
