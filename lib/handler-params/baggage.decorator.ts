@@ -16,6 +16,7 @@ import { baggageEntries, baggageEntry } from '../tracing/baggage-entries';
  * @Get()
  * list(@Baggage() baggage: Record<string, string>) { ... }
  */
-export const Baggage = createParamDecorator((key: string | undefined, _ctx): string | Record<string, string> | undefined =>
+// Typed by hand: the inferred type names Nest 12's ParameterDecoratorOptions, which Nest 11 lacks.
+export const Baggage: (key?: string) => ParameterDecorator = createParamDecorator((key: string | undefined, _ctx): string | Record<string, string> | undefined =>
   key === undefined ? baggageEntries(context.active()) : baggageEntry(context.active(), key),
 );

@@ -12,4 +12,5 @@ import { context, trace } from '@opentelemetry/api';
  *   span?.setAttribute('order.id', id);
  * }
  */
-export const CurrentSpan = createParamDecorator((_data: unknown, _ctx) => trace.getSpan(context.active()));
+// Typed by hand: the inferred type names Nest 12's ParameterDecoratorOptions, which Nest 11 lacks.
+export const CurrentSpan: () => ParameterDecorator = createParamDecorator((_data: unknown, _ctx) => trace.getSpan(context.active()));
