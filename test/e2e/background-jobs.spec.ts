@@ -5,7 +5,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ObservabilityTestingModule, TestSpans } from '../../lib';
+import { ObservabilityModule, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, parseSamples, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { BackgroundModule, OrdersCleanup, PurgeError, seen } from '../fixtures/background.app';
 import { writeDocSnippets } from '../support/doc-snippet-files';
@@ -85,6 +85,27 @@ describe('@nestjs/schedule imported before the observability module', () => {
     const app = await createTestApp('express', ScheduleFirst);
     try {
       await until('the interval span', spanNamed(app.get(TestSpans), 'interval OrdersCleanup.refresh'));
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('forRootAsync(): options that arrive late', () => {
+  it('still wrap the jobs before the schedule explorer captures them (the installer waits for the options, the explorer for every provider)', async () => {
+    const app = await createTestApp('express', {
+      imports: [
+        ObservabilityModule.forRootAsync({
+          useFactory: async () => {
+            await new Promise((r) => setTimeout(r, 50));
+            return { metrics: { defaultMetrics: false }, health: false };
+          },
+        }),
+        BackgroundModule,
+      ],
+    });
+    try {
+      await until('a measured refresh', async () => (sampleValue(await metricsOf(app), 'scheduled_job_duration_seconds_count', { task: 'OrdersCleanup.refresh', result: 'success' }) ?? 0) >= 1);
     } finally {
       await app.close();
     }
