@@ -70,3 +70,8 @@ export { GracefulShutdownHook } from './health/graceful-shutdown.hook';
 export type { ProbeReport } from './health/health-probe.service';
 export { ObservabilityHealthController } from './health/health.controller';
 export { ObservabilityInterceptor } from './tracing/observability.interceptor';
+export type { ScheduleObservabilityOptions, EventsObservabilityOptions, ResolvedBackgroundOptions } from './background/background-options.interface';
+export { PushgatewayService } from './pushgateway/pushgateway.service';
+export type { PushgatewayOptions, ResolvedPushgatewayOptions } from './pushgateway/pushgateway-options.interface';
+export { CurrentSpan } from './handler-params/current-span.decorator';
+export { Baggage } from './handler-params/baggage.decorator';

@@ -2,6 +2,8 @@ import type { HealthOptions, ResolvedHealthOptions } from './health/health-optio
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
+import type { PushgatewayOptions, ResolvedPushgatewayOptions } from './pushgateway/pushgateway-options.interface';
+import type { EventsObservabilityOptions, ResolvedBackgroundOptions, ScheduleObservabilityOptions } from './background/background-options.interface';
 
 export type {
   DefaultMetricsOptions,
@@ -48,6 +50,25 @@ export interface ObservabilityModuleOptions {
    * @example { port: 9464 }
    */
   management?: false | ManagementOptions;
+  /**
+   * `@Cron()`, `@Interval()` and `@Timeout()` handlers of `@nestjs/schedule`: a root span and duration,
+   * result and last-success metrics per job. Acts only where those decorators are. `false` switches it off.
+   * @default true
+   */
+  schedule?: boolean | ScheduleObservabilityOptions;
+  /**
+   * `@OnEvent()` handlers of `@nestjs/event-emitter`: a span (child of the emitter's) and a duration
+   * metric per event. Acts only where that decorator is. `false` switches it off.
+   * @default true
+   */
+  events?: boolean | EventsObservabilityOptions;
+  /**
+   * Pushes the metrics to a Prometheus Pushgateway on an interval and once at shutdown, for batch jobs and
+   * standalone apps (`NestFactory.createApplicationContext`). `false` (or leaving it out): no push.
+   * @default false
+   * @example { url: 'http://pushgateway:9091', job: 'orders-import' }
+   */
+  pushgateway?: false | PushgatewayOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -56,4 +77,7 @@ export interface ResolvedObservabilityOptions {
   tracing: ResolvedTracingOptions;
   health: ResolvedHealthOptions;
   management: ResolvedManagementOptions;
+  schedule: ResolvedBackgroundOptions;
+  events: ResolvedBackgroundOptions;
+  pushgateway: ResolvedPushgatewayOptions;
 }

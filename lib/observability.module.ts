@@ -5,6 +5,10 @@ import { HttpExchangeListener } from './instrumentation/http-exchange.interface'
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
 import { ClusterMetricsService } from './cluster/cluster-metrics.service';
+import { BackgroundHandlersInstaller } from './background/background-handlers.installer';
+import { EventHandlerInstrumenter } from './background/event-handler.instrumenter';
+import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
+import { PushgatewayService } from './pushgateway/pushgateway.service';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -144,15 +148,26 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       MethodMetricsInstrumenter,
       TracedInstrumenter,
       HandlerTracingInstrumenter,
+      ScheduledJobInstrumenter,
+      EventHandlerInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, ScheduledJobInstrumenter, EventHandlerInstrumenter],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
           traced: TracedInstrumenter,
           handlers: HandlerTracingInstrumenter,
-        ): MethodInstrumenter[] => [...(options.metrics.enabled ? [metrics] : []), ...(options.tracing.enabled ? [traced, handlers] : [])],
+          scheduled: ScheduledJobInstrumenter,
+          events: EventHandlerInstrumenter,
+        ): MethodInstrumenter[] => [
+          ...(options.metrics.enabled ? [metrics] : []),
+          ...(options.tracing.enabled ? [traced, handlers] : []),
+          // Background handlers: a span, a metric, or both.
+          ...(options.metrics.enabled || options.tracing.enabled
+            ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
+            : []),
+        ],
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
@@ -172,11 +187,13 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         ],
       },
       HandlerTracingInstaller,
+      BackgroundHandlersInstaller,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,
       TracingLifecycle,
       RegistryPushRegistration,
+      PushgatewayService,
       HealthProbeService,
       GracefulShutdownHook,
       ...indicatorClasses,
@@ -190,7 +207,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

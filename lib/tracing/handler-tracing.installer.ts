@@ -48,7 +48,7 @@ export class HandlerTracingInstaller {
 }
 
 // The prototype in the chain that declares the method, so an inherited handler is patched where it lives.
-function ownerOf(prototype: object, name: string): object {
+export function ownerOf(prototype: object, name: string): object {
   let owner: object | null = prototype;
   while (owner && !Object.prototype.hasOwnProperty.call(owner, name)) owner = Object.getPrototypeOf(owner);
   return owner ?? prototype;

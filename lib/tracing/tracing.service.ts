@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Attributes, context, Span, SpanKind, trace, Tracer } from '@opentelemetry/api';
 import { OBSERVABILITY_TRACER } from '../observability.constants';
 import { invokeInstrumented } from '../instrumentation/invoke-instrumented';
+import { baggageEntries, baggageEntry, withBaggageEntries } from './baggage-entries';
 import { createSpanListener } from './span-listener';
 
 /**
@@ -61,6 +62,31 @@ export class TracingService {
   /** Adds an event to the active span; does nothing outside a span. */
   addEvent(name: string, attributes?: Attributes): void {
     this.getActiveSpan()?.addEvent(name, attributes);
+  }
+
+  /**
+   * One entry of the active W3C baggage (an HTTP request's `baggage` header, what `withBaggage()` added),
+   * or `undefined`. The values come from the caller: treat them as untrusted input.
+   */
+  getBaggage(key: string): string | undefined {
+    return baggageEntry(context.active(), key);
+  }
+
+  /** Every entry of the active W3C baggage, as name to value. */
+  getAllBaggage(): Record<string, string> {
+    return baggageEntries(context.active());
+  }
+
+  /**
+   * Runs `fn` with `entries` added to the active baggage. Outgoing `http`/`fetch()` calls made inside
+   * (also after an `await`) send them in their `baggage` header (`tracing.propagateOutgoing`), and
+   * `@Baggage()`/`getBaggage()` read them. What `fn` returns is returned unchanged.
+   *
+   * @example
+   * return this.tracing.withBaggage({ 'tenant.id': tenant }, () => this.billing.charge(order));
+   */
+  withBaggage<T>(entries: Record<string, string>, fn: () => T): T {
+    return context.with(withBaggageEntries(context.active(), entries), fn);
   }
 
   /**

@@ -334,6 +334,17 @@ describe('the packed tarball in fresh consumer apps', () => {
       expect(text).toContain('# TYPE otel_sdk_spans_pending gauge');
       // An OpenTelemetry-API counter, through the preloaded SDK's MeterProvider, on the same /metrics (ESM consumer).
       if (consumer === 'nest12-esm') expect(sampleValue(text, 'greetings_sent_total', { otel_scope_name: 'consumer' })).toBe(3);
+      if (consumer === 'nest11-cjs') {
+        // @nestjs/event-emitter 3 and @nestjs/schedule 6 on Nest 11: the handlers are timed (and traced).
+        expect(sampleValue(text, 'event_handler_duration_seconds_count', { event: 'greeting.sent', handler: 'GreetingListener.onGreeted', result: 'success' })).toBe(3);
+        expect(sampleValue(text, 'scheduled_job_period_seconds', { task: 'TickJob.tick', type: 'interval' })).toBe(0.05);
+        let ticks = 0;
+        for (let i = 0; i < 100 && ticks === 0; i++) {
+          ticks = sampleValue((await get(port, '/metrics')).body, 'scheduled_job_duration_seconds_count', { task: 'TickJob.tick', result: 'success' }) ?? 0;
+          if (ticks === 0) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(ticks).toBeGreaterThan(0);
+      }
 
       const open = await get(port, '/metrics', { Accept: 'application/openmetrics-text; version=1.0.0' });
       expect(open.status).toBe(200);

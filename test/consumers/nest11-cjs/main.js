@@ -6,6 +6,8 @@
 require('reflect-metadata');
 const { Controller, Get, Inject, Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
+const { EventEmitter2, EventEmitterModule, OnEvent } = require('@nestjs/event-emitter');
+const { Interval, ScheduleModule } = require('@nestjs/schedule');
 const { Counted, ObservabilityModule, Timed } = require('nestjs-observability');
 
 /** Applies method decorators like TypeScript does: last listed runs first. */
@@ -25,17 +27,33 @@ class GreetingService {
 decorateMethod(GreetingService, 'greet', Counted());
 Injectable()(GreetingService);
 
+// @nestjs/schedule 6 and @nestjs/event-emitter 3 (Nest 11): the module traces and times their handlers.
+class TickJob {
+  tick() {}
+}
+decorateMethod(TickJob, 'tick', Interval(50));
+Injectable()(TickJob);
+
+class GreetingListener {
+  onGreeted() {}
+}
+decorateMethod(GreetingListener, 'onGreeted', OnEvent('greeting.sent'));
+Injectable()(GreetingListener);
+
 class HelloController {
-  constructor(greetings) {
+  constructor(greetings, events) {
     this.greetings = greetings;
+    this.events = events;
   }
 
   hello() {
+    this.events.emit('greeting.sent');
     return this.greetings.greet();
   }
 }
 decorateMethod(HelloController, 'hello', Get(), Counted(), Timed());
 Inject(GreetingService)(HelloController, undefined, 0);
+Inject(EventEmitter2)(HelloController, undefined, 1);
 Controller('hello')(HelloController);
 
 class AppModule {}
@@ -46,9 +64,11 @@ Module({
       // MANAGEMENT_PORT moves /metrics and the probes to a port of their own.
       management: process.env.MANAGEMENT_PORT ? { port: Number(process.env.MANAGEMENT_PORT), host: '127.0.0.1' } : false,
     }),
+    ScheduleModule.forRoot(),
+    EventEmitterModule.forRoot(),
   ],
   controllers: [HelloController],
-  providers: [GreetingService],
+  providers: [GreetingService, TickJob, GreetingListener],
 })(AppModule);
 
 async function main() {
