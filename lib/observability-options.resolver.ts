@@ -32,7 +32,7 @@ const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry', 'renderDutyCycle'];
 const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
-const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
+const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision', 'promClientNames'];
 
 /**
  * Applies every default and validates every value, in one place. Throws an
@@ -338,8 +338,12 @@ function resolveDefaultMetrics(input: boolean | DefaultMetricsOptions | undefine
   if (!Number.isInteger(precision) || precision < 1 || precision > MAX_TIMER_MS) {
     throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.eventLoopMonitoringPrecision', `a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`, precision);
   }
+  if (d.promClientNames !== undefined && typeof d.promClientNames !== 'boolean') {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.promClientNames', 'a boolean', d.promClientNames);
+  }
   return {
     prefix,
+    promClientNames: d.promClientNames ?? false,
     eventLoopMonitoringPrecision: precision,
     gcDurationBuckets: checkBuckets('metrics.defaultMetrics.gcDurationBuckets', d.gcDurationBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5]),
   };

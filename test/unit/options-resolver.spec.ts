@@ -8,7 +8,7 @@ describe('resolveObservabilityOptions', () => {
       enabled: true,
       path: '/metrics',
       endpoint: true,
-      defaultMetrics: { prefix: '', eventLoopMonitoringPrecision: 10, gcDurationBuckets: [0.001, 0.01, 0.1, 1, 2, 5] },
+      defaultMetrics: { prefix: '', promClientNames: false, eventLoopMonitoringPrecision: 10, gcDurationBuckets: [0.001, 0.01, 0.1, 1, 2, 5] },
       defaultLabels: {},
       http: {
         buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
