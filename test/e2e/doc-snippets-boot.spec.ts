@@ -7,7 +7,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DocTest, planDocTests, readDocPages, runnerPlan, writeDocTest } from '../support/doc-snippets';
+import { DOC_TEST_KNOWN_FAILURES as KNOWN_FAILURES, DocTest, planDocTests, readDocPages, runnerPlan, writeDocTest } from '../support/doc-snippets';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runDocTest, freePort } = require('../support/doc-snippet-runner.js') as {
   runDocTest(test: Record<string, unknown>, dir: string, deps: { require: NodeJS.Require; expect: unknown; observability: string }): Promise<string[]>;
@@ -16,14 +16,6 @@ const { runDocTest, freePort } = require('../support/doc-snippet-runner.js') as 
 
 const ROOT = resolve(__dirname, '../..');
 const SPECIFIERS = { 'nestjs-observability': join(ROOT, 'lib', 'index'), 'nestjs-observability/register': join(ROOT, 'lib', 'register') };
-/**
- * Blocks that fail today, by page and line, each with the engineer fixing it. `it.failing` keeps them
- * visible: the test fails once the block boots, so the entry has to go.
- */
-const KNOWN_FAILURES: Record<string, string> = {
-  // Terminus's HttpHealthIndicator is transient-scoped: HealthProbeService resolves it with get() (hhealth, issue 20 item 1).
-  'docs/health.md:71': 'hhealth',
-};
 
 const { tests, problems } = planDocTests(readDocPages());
 const runnable = tests.filter((test) => test.kind !== 'skip');
