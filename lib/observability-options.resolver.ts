@@ -389,12 +389,36 @@ export function checkBuckets(option: string, buckets: unknown): number[] {
 
 function checkKeys(path: string, value: object, allowed: string[]): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new ObservabilityConfigError(
-        `Unknown option "${path}.${key}". Known options of "${path}": ${allowed.filter((k) => k !== 'isGlobal').join(', ')}.`,
-      );
-    }
+    if (!allowed.includes(key)) throw unknownOptionError(`${path}.${key}`, key, `"${path}"`, allowed);
   }
+}
+
+/**
+ * `Unknown option "metrics.pth". Did you mean "path"? Known options of "metrics": path, ...`: the nearest
+ * known key (a typo of up to a third of its letters, or another case) is suggested.
+ */
+export function unknownOptionError(option: string, key: string, of: string, allowed: string[]): ObservabilityConfigError {
+  const near = nearestKey(key, allowed);
+  return new ObservabilityConfigError(`Unknown option "${option}".${near ? ` Did you mean "${near}"?` : ''} Known options of ${of}: ${allowed.join(', ')}.`);
+}
+
+function nearestKey(key: string, allowed: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of allowed) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= Math.max(1, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function isPlainObject(value: unknown): value is Record<string, any> {
