@@ -473,7 +473,10 @@ describe('the packed tarball in fresh consumer apps', () => {
     const metricLines = (await get(port, '/metrics')).body.split('\n');
     const promised = readmeMetricLines(await README());
     expect(promised.length).toBeGreaterThanOrEqual(3);
-    for (const line of promised) expect(metricLines).toContain(line);
+    // What the README's `grep -E '…'` prints, exactly: the same lines, in the same order.
+    const grep = /grep -E '([^']+)'/.exec((await README()).split('\n').find((line) => /curl -s \S*\/metrics \| grep/.test(line)) ?? '');
+    expect(grep).not.toBeNull();
+    expect(metricLines.filter((line) => new RegExp(grep![1]).test(line))).toEqual(promised);
     const ready = await get(port, '/health/ready');
     expect({ status: ready.status, body: JSON.parse(ready.body).status }).toEqual({ status: 200, body: 'ok' });
     if (sigterm) {
