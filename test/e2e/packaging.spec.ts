@@ -535,6 +535,26 @@ describe('Quick start (e2e)', () => {
 });
 `;
 
+  /** The tsconfig.json of `nest new` (the compiler options both majors' templates share, plus `own`). */
+  const scaffoldTsconfig = (own: Record<string, unknown>) => ({
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      resolvePackageJsonExports: true,
+      esModuleInterop: true,
+      isolatedModules: true,
+      declaration: true,
+      emitDecoratorMetadata: true,
+      experimentalDecorators: true,
+      allowSyntheticDefaultImports: true,
+      target: 'ES2023',
+      sourceMap: true,
+      outDir: './dist',
+      skipLibCheck: true,
+      ...own,
+    },
+  });
+
   it("the README's Nest 11 line in a Nest 11 scaffold: the Quick start's e2e test passes under the scaffold's Jest + ts-jest setup", async () => {
     const { dir, output } = await installs.get('readme-nest11')!;
     expect(output).not.toMatch(/EBADENGINE|ERESOLVE/);
@@ -544,26 +564,11 @@ describe('Quick start (e2e)', () => {
     await writeFile(join(dir, 'test', 'app.e2e-spec.ts'), quickStartE2e('./../src/app.module'));
     // Nest 11's `nest new`: tsconfig.json and test/jest-e2e.json as the schematics write them. Jest 30 and
     // ts-jest 29 are the scaffold's majors; the repo's copies run them (no vm-modules flag, as there).
-    const tsconfig = {
-      compilerOptions: {
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        resolvePackageJsonExports: true,
-        esModuleInterop: true,
-        isolatedModules: true,
-        declaration: true,
-        emitDecoratorMetadata: true,
-        experimentalDecorators: true,
-        allowSyntheticDefaultImports: true,
-        target: 'ES2023',
-        sourceMap: true,
-        outDir: './dist',
-        // TypeScript 6 (the repo's, which ts-jest uses here) wants it; the scaffold's TypeScript 5 infers it.
-        rootDir: './',
-        skipLibCheck: true,
-        strictNullChecks: true,
-      },
-    };
+    const tsconfig = scaffoldTsconfig({
+      // TypeScript 6 (the repo's, which ts-jest uses here) wants it; the scaffold's TypeScript 5 infers it.
+      rootDir: './',
+      strictNullChecks: true,
+    });
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     const jestE2e = {
       moduleFileExtensions: ['js', 'json', 'ts'],
@@ -583,28 +588,13 @@ describe('Quick start (e2e)', () => {
     await mkdir(join(dir, 'test'), { recursive: true });
     await writeFile(join(dir, 'test', 'app.e2e-spec.ts'), quickStartE2e('./../src/app.module.js'));
     // Nest 12's `nest new` (its ts-esm template): vitest with globals, vite-tsconfig-paths, this tsconfig.
-    const tsconfig = {
-      compilerOptions: {
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        resolvePackageJsonExports: true,
-        esModuleInterop: true,
-        isolatedModules: true,
-        declaration: true,
-        removeComments: true,
-        emitDecoratorMetadata: true,
-        experimentalDecorators: true,
-        allowSyntheticDefaultImports: true,
-        target: 'ES2023',
-        sourceMap: true,
-        outDir: './dist',
-        rootDir: '.',
-        skipLibCheck: true,
-        strict: true,
-        strictPropertyInitialization: false,
-        types: ['vitest/globals', 'node'],
-      },
-    };
+    const tsconfig = scaffoldTsconfig({
+      removeComments: true,
+      rootDir: '.',
+      strict: true,
+      strictPropertyInitialization: false,
+      types: ['vitest/globals', 'node'],
+    });
     await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
     await writeFile(
       join(dir, 'vitest.config.e2e.ts'),
