@@ -171,7 +171,7 @@ async function runDocTest(test, dir, deps) {
       if (target === undefined) throw new Error(`${step.text}: no app port (a "port ${step.port}" line is missing?)`);
       const res = await send(target, step);
       const problems = [];
-      if (res.status !== step.status) problems.push(`status ${res.status}, expected ${step.status}`);
+      if (!step.statuses.includes(res.status)) problems.push(`status ${res.status}, expected ${step.statuses.join(' or ')}`);
       for (const text of step.contains) if (!res.body.includes(text)) problems.push(`the body lacks ${JSON.stringify(text)}`);
       if (problems.length) throw new Error(`${step.text}: ${problems.join('; ')}\n--- body ---\n${res.body.slice(0, 2000)}`);
       checked.push(step.text);

@@ -191,7 +191,8 @@ export interface DocTestStep {
   port?: number;
   headers: Record<string, string>;
   body?: string;
-  status: number;
+  /** The status codes accepted (`200|503`: either, for a probe whose answer depends on the machine). */
+  statuses: number[];
   /** Texts the body must contain. */
   contains: string[];
 }
@@ -216,7 +217,7 @@ export interface DocTestStep {
  * - `call OrdersService.place("web", 0.1)`: call a method of a provider of the booted app (awaited);
  *   `=> {"ok":true}` after it: its result, as JSON;
  * - requests: `GET /metrics 200 "text the body contains" …`, `POST /orders {"channel":"web"} 201`,
- *   `GET :9464/metrics [authorization: Bearer s3cret] 200`.
+ *   `GET :9464/metrics [authorization: Bearer s3cret] 200`, `GET /health/live 200|503 "heap"` (either status).
  *
  * A block needs no comment when another block of its page imports it (`./tracing.js`) or names it in
  * `before`; any other block without one fails the suite.
@@ -266,7 +267,7 @@ function parseStep(clause: string): DocTestStep | string {
   const head = /^(GET|POST|PUT|PATCH|DELETE|HEAD)\s+(\S+)\s*(.*)$/.exec(clause);
   if (!head) return `not a clause: ${JSON.stringify(clause)}`;
   const [, method, target, rest] = head;
-  const tail = /^(.*?)\s*(?<!\S)(\d{3})((?:\s+"(?:[^"\\]|\\.)*")*)\s*$/.exec(rest);
+  const tail = /^(.*?)\s*(?<!\S)(\d{3}(?:\|\d{3})*)((?:\s+"(?:[^"\\]|\\.)*")*)\s*$/.exec(rest);
   if (!tail) return `${JSON.stringify(clause)}: no status code (like 200)`;
   let middle = tail[1];
   const headers: Record<string, string> = {};
@@ -289,7 +290,7 @@ function parseStep(clause: string): DocTestStep | string {
     port: port ? Number(port[1]) : undefined,
     headers,
     body: middle || undefined,
-    status: Number(tail[2]),
+    statuses: tail[2].split('|').map(Number),
     contains: [...tail[3].matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => JSON.parse(m[0]) as string),
   };
 }

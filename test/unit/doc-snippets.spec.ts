@@ -66,7 +66,7 @@ describe('documentation snippets', () => {
       'before src/tracing.ts',
       'call OrdersService.create("web", 2) => {"ok":true}',
       'POST /orders {"n": 201} 201 "\\"id\\"" "two"',
-      'GET :9464/metrics [authorization: Bearer s3cret] 200',
+      'GET :9464/metrics [authorization: Bearer s3cret] 200|503',
       '-->',
       '```ts',
       '// src/app.module.ts',
@@ -96,8 +96,8 @@ describe('documentation snippets', () => {
     expect(boot).toMatchObject({ kind: 'boot', module: 'AppModule', file: 'src/app.module.ts', ports: [9464], env: { TOKEN: 'x y' }, before: ['src/tracing.ts'] });
     expect([...boot.files.keys()].sort()).toEqual(['snippet-3.ts', 'snippet-4.ts', 'snippet-5.ts', 'src/app.module.ts', 'src/tracing.ts']);
     expect(boot.steps[0]).toMatchObject({ call: { provider: 'OrdersService', method: 'create', args: ['web', 2], result: '{"ok":true}' } });
-    expect(boot.steps[1]).toMatchObject({ method: 'POST', path: '/orders', body: '{"n": 201}', status: 201, contains: ['"id"', 'two'] } as Partial<DocTestStep>);
-    expect(boot.steps[2]).toMatchObject({ method: 'GET', path: '/metrics', port: 9464, headers: { authorization: 'Bearer s3cret' }, status: 200, contains: [] });
+    expect(boot.steps[1]).toMatchObject({ method: 'POST', path: '/orders', body: '{"n": 201}', statuses: [201], contains: ['"id"', 'two'] } as Partial<DocTestStep>);
+    expect(boot.steps[2]).toMatchObject({ method: 'GET', path: '/metrics', port: 9464, headers: { authorization: 'Bearer s3cret' }, statuses: [200, 503], contains: [] });
     expect(skip).toMatchObject({ kind: 'skip', reason: 'too short' });
   });
 
