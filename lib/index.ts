@@ -1,3 +1,4 @@
+import './peer-dependencies.guard';
 export { ObservabilityModule } from './observability.module';
 export type { ObservabilityAsyncOptions } from './observability.module';
 export { OBSERVABILITY_MODULE_OPTIONS } from './observability.module-definition';

@@ -1,5 +1,5 @@
 import { ObservabilityConfigError } from './observability-config.error';
-import { checkMilliseconds } from './observability-options.resolver';
+import { checkMilliseconds, unknownOptionError } from './observability-options.resolver';
 
 /** How long `forRootAsync()` waits for its options by default, ms. */
 export const DEFAULT_OPTIONS_TIMEOUT_MS = 10_000;
@@ -30,7 +30,7 @@ export function checkForRootAsyncArgument(options: unknown): number {
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!ASYNC_KEYS.includes(key)) {
-      throw new ObservabilityConfigError(`Unknown option "forRootAsync.${key}". Known options of forRootAsync(): ${ASYNC_KEYS.join(', ')}.`);
+      throw unknownOptionError(`forRootAsync.${key}`, key, 'forRootAsync()', ASYNC_KEYS);
     }
   }
   const given = SOURCES.filter((key) => o[key] !== undefined);

@@ -35,7 +35,7 @@ const PATH_SEGMENT = /^(?!\.+$)[A-Za-z0-9._~-]+$/;
 const METRICS_KEYS = ['path', 'defaultMetrics', 'defaultLabels', 'http', 'timedBuckets', 'decorators', 'cluster', 'auth', 'openTelemetry', 'renderDutyCycle'];
 const OPEN_TELEMETRY_KEYS = ['reader', 'globalProvider', 'scopeLabels', 'targetInfo'];
 const HTTP_KEYS = ['buckets', 'excludePaths', 'unmatchedRouteLabel', 'maxRoutes'];
-const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision'];
+const DEFAULT_METRICS_KEYS = ['prefix', 'gcDurationBuckets', 'eventLoopMonitoringPrecision', 'promClientNames'];
 
 /**
  * Applies every default and validates every value, in one place. Throws an
@@ -349,8 +349,12 @@ function resolveDefaultMetrics(input: boolean | DefaultMetricsOptions | undefine
   if (!Number.isInteger(precision) || precision < 1 || precision > MAX_TIMER_MS) {
     throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.eventLoopMonitoringPrecision', `a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`, precision);
   }
+  if (d.promClientNames !== undefined && typeof d.promClientNames !== 'boolean') {
+    throw ObservabilityConfigError.invalidOption('metrics.defaultMetrics.promClientNames', 'a boolean', d.promClientNames);
+  }
   return {
     prefix,
+    promClientNames: d.promClientNames ?? false,
     eventLoopMonitoringPrecision: precision,
     gcDurationBuckets: checkBuckets('metrics.defaultMetrics.gcDurationBuckets', d.gcDurationBuckets ?? [0.001, 0.01, 0.1, 1, 2, 5]),
   };
@@ -396,12 +400,36 @@ export function checkBuckets(option: string, buckets: unknown): number[] {
 
 function checkKeys(path: string, value: object, allowed: string[]): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      throw new ObservabilityConfigError(
-        `Unknown option "${path}.${key}". Known options of "${path}": ${allowed.filter((k) => k !== 'isGlobal').join(', ')}.`,
-      );
-    }
+    if (!allowed.includes(key)) throw unknownOptionError(`${path}.${key}`, key, `"${path}"`, allowed);
   }
+}
+
+/**
+ * `Unknown option "metrics.pth". Did you mean "path"? Known options of "metrics": path, ...`: the nearest
+ * known key (a typo of up to a third of its letters, or another case) is suggested.
+ */
+export function unknownOptionError(option: string, key: string, of: string, allowed: string[]): ObservabilityConfigError {
+  const near = nearestKey(key, allowed);
+  return new ObservabilityConfigError(`Unknown option "${option}".${near ? ` Did you mean "${near}"?` : ''} Known options of ${of}: ${allowed.join(', ')}.`);
+}
+
+function nearestKey(key: string, allowed: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of allowed) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (distance <= Math.max(1, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function isPlainObject(value: unknown): value is Record<string, any> {

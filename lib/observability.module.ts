@@ -43,6 +43,7 @@ import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './obse
 import { resolveObservabilityOptions } from './observability-options.resolver';
 import { observabilityPackageVersion } from './package-version.util';
 import { boundOptionsFactory, checkForRootArgument, checkForRootAsyncArgument } from './observability-arguments.validator';
+import { OBSERVABILITY_REGISTRATION, ObservabilityRegistration, ObservabilityRegistrationCheck, registrationSite } from './observability-registration.check';
 
 /**
  * Options of `ObservabilityModule.forRootAsync()`: Nest's `useFactory`/`useClass`/`useExisting`, `inject`,
@@ -89,7 +90,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
     const interceptor = options.tracing !== false && options.tracing?.interceptor === true;
     // With a management port the endpoints are not on the app's port at all: the router answers 404.
     const onAppPort = !options.management;
-    return this.assemble(super.forRoot(options), onAppPort && options.metrics !== false, onAppPort && options.health !== false, indicatorClasses, interceptor);
+    return this.assemble(super.forRoot(options), registrationSite('forRoot()'), onAppPort && options.metrics !== false, onAppPort && options.health !== false, indicatorClasses, interceptor);
   }
 
   /**
@@ -103,11 +104,12 @@ export class ObservabilityModule extends ConfigurableModuleClass {
     const providers = (base.providers ?? []).map((provider) =>
       isOptionsFactory(provider) ? ({ ...provider, useFactory: boundOptionsFactory(provider.useFactory, timeoutMs) } as Provider) : provider,
     );
-    return this.assemble({ ...base, providers }, true, true, [], false);
+    return this.assemble({ ...base, providers }, registrationSite('forRootAsync()'), true, true, [], false);
   }
 
   private static assemble(
     base: DynamicModule,
+    registration: ObservabilityRegistration,
     withMetricsController: boolean,
     withHealth: boolean,
     indicatorClasses: Type<unknown>[],
@@ -116,9 +118,12 @@ export class ObservabilityModule extends ConfigurableModuleClass {
     const controller: Type<ObservabilityMetricsController> | null = withMetricsController ? createMetricsControllerClass() : null;
     const healthController: Type<ObservabilityHealthController> | null = withHealth ? createHealthControllerClass() : null;
     const providers: Provider[] = [
+      { provide: OBSERVABILITY_REGISTRATION, useValue: registration },
+      ObservabilityRegistrationCheck,
       {
         provide: OBSERVABILITY_RESOLVED_OPTIONS,
-        inject: [OBSERVABILITY_MODULE_OPTIONS],
+        // The check first: a second registration fails the boot before either one maps or counts anything.
+        inject: [OBSERVABILITY_MODULE_OPTIONS, ObservabilityRegistrationCheck],
         useFactory: (options: ObservabilityModuleOptions): ResolvedObservabilityOptions => {
           const resolved = resolveObservabilityOptions(options);
           // Runs while providers are created, before the router reads the controller's path.

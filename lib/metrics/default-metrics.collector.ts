@@ -1,4 +1,11 @@
-import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type ELDHistogram } from 'node:perf_hooks';
+import {
+  constants as perfConstants,
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+  type ELDHistogram,
+  type EventLoopUtilization,
+} from 'node:perf_hooks';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { DefaultMetricsOptions } from '../observability-options.interface';
 
@@ -7,24 +14,26 @@ type MetricInstaller = (registry: Registry, config: Record<string, unknown>) => 
 // prom-client's own collectors that hold no process-wide resources. Its GC and event-loop
 // collectors are replaced below because they start a PerformanceObserver and a delay monitor
 // that can never be stopped: 50 test apps would leave 50 of each running. Its `processHandles` and
-// `processRequests` are left out: they call `process._getActiveHandles()` / `_getActiveRequests()`,
-// Node internals that aborted a Node 24 process here (AsyncWrap::GetOwner assertion) during a scrape;
-// `nodejs_active_resources{type}` (from the public `process.getActiveResourcesInfo()`) covers both.
+// `processRequests` are replaced too: they call `process._getActiveHandles()` / `_getActiveRequests()`,
+// Node internals that aborted a Node 24 process here (AsyncWrap::GetOwner assertion) during a scrape.
+// `processResources` is replaced by a bounded version (see `startActiveResources`).
 const STATELESS_COLLECTORS = [
   'processCpuTotal',
   'processStartTime',
   'osMemoryHeap',
   'processOpenFileDescriptors',
   'processMaxFileDescriptors',
-  'processResources',
   'heapSizeAndUsed',
   'heapSpacesSizeAndUsed',
   'version',
 ];
 
-// prom-client exports this total as a gauge named `*_total`, which Prometheus' lint (promtool check
-// metrics) rejects; the per-type gauge it sums (`nodejs_active_resources{type}`) stays.
-const LINT_FAILING_GAUGES = ['nodejs_active_resources_total'];
+/** At most this many `type` values per resource gauge; the rest are summed under `type="other"`. */
+export const MAX_RESOURCE_TYPES = 32;
+
+// libuv requests among `process.getActiveResourcesInfo()`'s names (FSReqCallback, GetAddrInfoReqWrap,
+// WriteWrap, ...); everything else is a handle (sockets, servers, timers, pipes, ...), as prom-client splits them.
+const REQUEST_TYPE = /Req(Wrap|Callback)?$|^(Write|Shutdown|Connect)Wrap$/;
 
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
@@ -34,13 +43,15 @@ const GC_KINDS: Record<number, string> = {
 };
 
 /**
- * Registers the process and Node.js runtime metrics (prom-client's `collectDefaultMetrics` names, less
- * the handle/request gauges that read Node internals and a lint-failing `*_total` gauge) in one
- * Registry, and releases what they hold on `dispose()`.
+ * Registers the process and Node.js runtime metrics in one Registry, and releases what they hold on
+ * `dispose()`: prom-client's `collectDefaultMetrics` names (CPU, memory, heap and heap spaces, fds,
+ * event-loop lag, GC, `nodejs_active_resources{type}`), less the gauges named `*_total` unless
+ * `promClientNames` asks for them, plus `nodejs_eventloop_utilization_ratio`.
  */
 export class DefaultMetricsCollector {
   private gcObserver: PerformanceObserver | null = null;
   private loopMonitor: ELDHistogram | null = null;
+  private lastUtilization: EventLoopUtilization = performance.eventLoopUtilization();
 
   constructor(
     private readonly registry: Registry,
@@ -51,12 +62,12 @@ export class DefaultMetricsCollector {
   start(): void {
     const config = { prefix: this.options.prefix, labels: {}, eventLoopMonitoringPrecision: this.options.eventLoopMonitoringPrecision };
     for (const name of STATELESS_COLLECTORS) {
-      if (name === 'processResources' && typeof (process as any).getActiveResourcesInfo !== 'function') continue;
       const install = require(`prom-client/lib/metrics/${name}`) as MetricInstaller;
       install(this.registry, config);
     }
-    for (const name of LINT_FAILING_GAUGES) this.registry.removeSingleMetric(`${this.options.prefix}${name}`);
+    this.startActiveResources();
     this.startEventLoopLag();
+    this.startEventLoopUtilization();
     this.startGc();
   }
 
@@ -115,6 +126,75 @@ export class DefaultMetricsCollector {
       stats.p90.set(monitor.percentile(90) / 1e9);
       stats.p99.set(monitor.percentile(99) / 1e9);
       monitor.reset();
+    });
+  }
+
+  /**
+   * `nodejs_active_resources{type}` from the public `process.getActiveResourcesInfo()`, at most
+   * MAX_RESOURCE_TYPES types (the largest; the rest as `other`), and with `promClientNames` the
+   * handle/request split and the `*_total` sums under prom-client's names. One read per scrape.
+   */
+  private startActiveResources(): void {
+    const host = process as { getActiveResourcesInfo?: () => string[] };
+    if (typeof host.getActiveResourcesInfo !== 'function') return;
+    const prefix = this.options.prefix;
+    const gauge = (name: string, help: string, labelNames: string[] = [], collect?: () => void) =>
+      new Gauge({ name: `${prefix}${name}`, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+    const compat = this.options.promClientNames;
+    // One collect() reads the resources and sets every gauge of the group (the others have none).
+    const byType = gauge(
+      'nodejs_active_resources',
+      'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.',
+      ['type'],
+      () => collect(),
+    );
+    const extra = compat
+      ? {
+          resourcesTotal: gauge('nodejs_active_resources_total', 'Total number of active resources.'),
+          handles: gauge('nodejs_active_handles', 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.', ['type']),
+          handlesTotal: gauge('nodejs_active_handles_total', 'Total number of active handles.'),
+          requests: gauge('nodejs_active_requests', 'Number of active libuv requests grouped by request type. Every request type is C++ class name.', ['type']),
+          requestsTotal: gauge('nodejs_active_requests_total', 'Total number of active requests.'),
+        }
+      : null;
+    const setBounded = (target: Gauge, counts: Map<string, number>) => {
+      target.reset();
+      const sorted = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      for (const [type, count] of sorted.slice(0, MAX_RESOURCE_TYPES)) target.set({ type }, count);
+      const rest = sorted.slice(MAX_RESOURCE_TYPES).reduce((sum, [, count]) => sum + count, 0);
+      if (rest > 0) target.inc({ type: 'other' }, rest);
+    };
+    const collect = () => {
+      const all = new Map<string, number>();
+      const handles = new Map<string, number>();
+      const requests = new Map<string, number>();
+      const types = host.getActiveResourcesInfo?.() ?? [];
+      for (const type of types) {
+        all.set(type, (all.get(type) ?? 0) + 1);
+        const split = REQUEST_TYPE.test(type) ? requests : handles;
+        split.set(type, (split.get(type) ?? 0) + 1);
+      }
+      setBounded(byType, all);
+      if (!extra) return;
+      extra.resourcesTotal.set(types.length);
+      setBounded(extra.handles, handles);
+      setBounded(extra.requests, requests);
+      extra.handlesTotal.set([...handles.values()].reduce((a, b) => a + b, 0));
+      extra.requestsTotal.set([...requests.values()].reduce((a, b) => a + b, 0));
+    };
+  }
+
+  /** `nodejs_eventloop_utilization_ratio`: the share of time the event loop was busy since the previous scrape. */
+  private startEventLoopUtilization(): void {
+    const gauge: Gauge = new Gauge({
+      name: `${this.options.prefix}nodejs_eventloop_utilization_ratio`,
+      help: 'Event loop utilization since the previous scrape: the share of the time the event loop was busy (0 to 1).',
+      registers: [this.registry],
+      collect: () => {
+        const now = performance.eventLoopUtilization();
+        gauge.set(performance.eventLoopUtilization(now, this.lastUtilization).utilization);
+        this.lastUtilization = now;
+      },
     });
   }
 }

@@ -23,6 +23,16 @@ export interface DefaultMetricsOptions {
    * @default 10
    */
   eventLoopMonitoringPrecision?: number;
+  /**
+   * Also serves the prom-client (and so @willsoto/nestjs-prometheus) default names that are left out
+   * otherwise: `nodejs_active_handles{type}`, `nodejs_active_handles_total`, `nodejs_active_requests{type}`,
+   * `nodejs_active_requests_total` and `nodejs_active_resources_total`. They are gauges whose names end
+   * in `_total`, which promtool's lint rejects; they are read from `process.getActiveResourcesInfo()`
+   * (the `type` values are its resource names, like `TCPSocketWrap`, not prom-client's class names).
+   * For dashboards migrated from willsoto: see docs/migration.md.
+   * @default false
+   */
+  promClientNames?: boolean;
 }
 
 /**

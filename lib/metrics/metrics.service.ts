@@ -203,7 +203,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private async collectSources(format: ExpositionFormat): Promise<{ registry: Registry; otel: string }> {
     // OpenTelemetry first: a name clash found there is counted in the Registry rendered next. Under
     // metrics.cluster, one worker's OpenTelemetry metrics would pass for the sum: they are left out (logged once).
-    const otel = this.source ? this.openTelemetry.leaveOutOfClusterScrape() : await this.openTelemetry.render(format);
+    const otel = this.source ? await this.openTelemetry.leaveOutOfClusterScrape() : await this.openTelemetry.render(format);
     const registry = this.source ? await this.source.collect() : this.registry;
     if (!this.source) this.reportLateClashes();
     return { registry, otel: otel || '' };

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { ObservabilityModule } from '../observability.module';
 import { ObservabilityModuleOptions } from '../observability-options.interface';
 import { TestSpans } from './test-spans';
+import { resolvePeer } from '../peer-dependencies.check';
 
 /**
  * `ObservabilityModule` for tests: spans go to an in-memory exporter of this module instance (read them
@@ -23,7 +24,7 @@ export class ObservabilityTestingModule implements OnModuleDestroy {
 
   /** Creates the module; `options` are `ObservabilityModule`'s, less `tracing.tracerProvider`. */
   static forRoot(options: ObservabilityModuleOptions = {}): DynamicModule {
-    const sdkRequire = createRequire(require.resolve('@opentelemetry/sdk-node'));
+    const sdkRequire = createRequire(resolvePeer('@opentelemetry/sdk-node'));
     const traceSdk = sdkRequire('@opentelemetry/sdk-trace');
     const { AsyncLocalStorageContextManager } = sdkRequire('@opentelemetry/context-async-hooks');
     const core = sdkRequire('@opentelemetry/core');

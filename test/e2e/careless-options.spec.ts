@@ -99,7 +99,7 @@ describe('careless options fail the boot with a clear message', () => {
     ['a factory that is not a function', { useFactory: {} }, 'Invalid option "forRootAsync.useFactory": expected a function that returns the options'],
     ['inject that is not an array', { useFactory: () => ({}), inject: 'Config' }, 'Invalid option "forRootAsync.inject": expected an array'],
     ['isGlobal: "yes"', { useFactory: () => ({}), isGlobal: 'yes' }, 'Invalid option "isGlobal": expected a boolean, got "yes".'],
-    ['a misspelt key', { usefactory: () => ({}) }, 'Unknown option "forRootAsync.usefactory"'],
+    ['a misspelt key', { usefactory: () => ({}) }, 'Unknown option "forRootAsync.usefactory". Did you mean "useFactory"? Known options of forRootAsync(): useFactory,'],
     ['optionsTimeoutMs: 3e9', { useFactory: () => ({}), optionsTimeoutMs: 3e9 }, 'Invalid option "forRootAsync.optionsTimeoutMs"'],
   ])('forRootAsync with %s says what is wrong', (_case, options, message) => {
     expect(() => ObservabilityModule.forRootAsync(options as any)).toThrow(ObservabilityConfigError);

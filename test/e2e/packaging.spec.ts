@@ -12,11 +12,11 @@
  * All npm installs share the user's npm cache and run at once.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { extractSnippets } from '../support/doc-snippets';
+import { DOC_TEST_KNOWN_FAILURES, extractSnippets, importedPackages, planDocTests, readDocPages, runnerPlan, writeDocTest } from '../support/doc-snippets';
 import { RawResponse, rawRequest } from '../support/raw-http';
 
 const ROOT = resolve(__dirname, '../..');
@@ -164,13 +164,15 @@ function shellWords(line: string): string[] {
   return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
-/** The package specs of the README's Quick start install line (`npm install nestjs-observability …`). */
-function readmeInstallSpecs(readme: string): string[] {
+/** The package specs of the README's Quick start install line for a Nest major (the line under `# Nest <major>`). */
+function readmeInstallSpecs(readme: string, major: NestMajor): string[] {
   for (const block of readme.matchAll(/```(?:bash|sh)\n([\s\S]*?)```/g)) {
-    const command = block[1].replace(/\\\n/g, ' ').split('\n').find((line) => /^\s*npm install nestjs-observability\b/.test(line));
-    if (command) return shellWords(command.split('#')[0]).slice(2);
+    const lines = block[1].replace(/\\\n/g, ' ').split('\n');
+    const heading = lines.findIndex((line) => line.trim() === `# Nest ${major}`);
+    const command = heading >= 0 ? lines[heading + 1] : undefined;
+    if (command && /^\s*npm install nestjs-observability\b/.test(command)) return shellWords(command.split('#')[0]).slice(2);
   }
-  throw new Error('README.md has no `npm install nestjs-observability …` line in a ```bash block');
+  throw new Error(`README.md has no \`npm install nestjs-observability …\` line under "# Nest ${major}" in a \`\`\`bash block`);
 }
 
 /** The lines the README says `curl …/metrics | grep` prints (the `#   ` comment lines under that command). */
@@ -181,6 +183,7 @@ function readmeMetricLines(readme: string): string[] {
 }
 
 type NodeVersion = '22' | '24';
+type NestMajor = '11' | '12';
 
 describe('the packed tarball in fresh consumer apps', () => {
   let workDir: string;
@@ -200,27 +203,32 @@ describe('the packed tarball in fresh consumer apps', () => {
     return { dir: appDir, output };
   }
 
-  /** A fresh Nest 12 app (what `nest new` gives, ESM), then the README's install line under the given Node. */
-  async function installReadmeLine(version: NodeVersion): Promise<{ dir: string; output: string }> {
-    const appDir = join(workDir, `readme-node${version}`);
+  /**
+   * A fresh app of the given Nest major (what `nest new` gives: ESM on 12, CommonJS on 11), then the
+   * README's install line for that major under the given Node, then `devDependencies` (the scaffold's
+   * test runner), in a second install so that the first one's output is the README line's alone.
+   */
+  async function installReadmeLine(version: NodeVersion, major: NestMajor = '12', devDependencies: string[] = []): Promise<{ dir: string; output: string }> {
+    const appDir = join(workDir, `readme-nest${major}-node${version}`);
     await mkdir(appDir, { recursive: true });
     const manifest = {
-      name: `readme-quick-start-node${version}`,
+      name: `readme-quick-start-nest${major}-node${version}`,
       version: '1.0.0',
       private: true,
-      type: 'module',
+      ...(major === '12' ? { type: 'module' } : {}),
       dependencies: {
-        '@nestjs/common': '^12.0.0',
-        '@nestjs/core': '^12.0.0',
-        '@nestjs/platform-express': '^12.0.0',
+        '@nestjs/common': `^${major}.0.0`,
+        '@nestjs/core': `^${major}.0.0`,
+        '@nestjs/platform-express': `^${major}.0.0`,
         'reflect-metadata': '^0.2.2',
         rxjs: '^7.8.1',
       },
     };
     await writeFile(join(appDir, 'package.json'), JSON.stringify(manifest, null, 2));
-    const specs = readmeInstallSpecs(await README()).map((spec) => (spec === 'nestjs-observability' ? tarball : spec));
+    const specs = readmeInstallSpecs(await README(), major).map((spec) => (spec === 'nestjs-observability' ? tarball : spec));
     expect(specs).toContain(tarball);
     const output = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...specs], appDir, nodeOf(version));
+    if (devDependencies.length) await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', ...devDependencies], appDir, nodeOf(version));
     return { dir: appDir, output };
   }
 
@@ -251,7 +259,9 @@ describe('the packed tarball in fresh consumer apps', () => {
     tarball = join(workDir, tarballs[0]);
     // Every install runs at once (one shared npm cache); each test awaits its own.
     for (const consumer of CONSUMERS) started(consumer, install(consumer));
-    started('readme-node24', installReadmeLine('24'));
+    // Nest 12's scaffold tests with vitest (its ts-esm template), Nest 11's with Jest and ts-jest.
+    started('readme-node24', installReadmeLine('24', '12', ['vitest@^4', 'vite-tsconfig-paths@^5', '@nestjs/testing@^12', 'supertest@^7']));
+    started('readme-nest11', installReadmeLine('24', '11', ['@nestjs/testing@^11', 'supertest@^7']));
     node22 = await node22Installed;
     started('readme-node22', installReadmeLine('22'));
   }, INSTALL_TIMEOUT);
@@ -413,13 +423,17 @@ describe('the packed tarball in fresh consumer apps', () => {
    * repo's TypeScript, strict and with library checking on, against the installed packages' .d.ts (the
    * shipped ones for nestjs-observability). Returns the compiled main.js.
    */
-  async function compileQuickStart(appDir: string): Promise<string> {
+  async function writeQuickStart(appDir: string): Promise<void> {
     const files = extractSnippets('README.md', await README()).filter((snippet) => snippet.file.startsWith('src/'));
     expect(files.map((f) => f.file).sort()).toEqual(['src/app.module.ts', 'src/main.ts', 'src/tracing.ts']);
     for (const file of files) {
       await mkdir(dirname(join(appDir, file.file)), { recursive: true });
       await writeFile(join(appDir, file.file), file.code);
     }
+  }
+
+  async function compileQuickStart(appDir: string): Promise<string> {
+    await writeQuickStart(appDir);
     const tsconfig = {
       compilerOptions: {
         module: 'nodenext',
@@ -470,7 +484,10 @@ describe('the packed tarball in fresh consumer apps', () => {
     const metricLines = (await get(port, '/metrics')).body.split('\n');
     const promised = readmeMetricLines(await README());
     expect(promised.length).toBeGreaterThanOrEqual(3);
-    for (const line of promised) expect(metricLines).toContain(line);
+    // What the README's `grep -E '…'` prints, exactly: the same lines, in the same order.
+    const grep = /grep -E '([^']+)'/.exec((await README()).split('\n').find((line) => /curl -s \S*\/metrics \| grep/.test(line)) ?? '');
+    expect(grep).not.toBeNull();
+    expect(metricLines.filter((line) => new RegExp(grep![1]).test(line))).toEqual(promised);
     const ready = await get(port, '/health/ready');
     expect({ status: ready.status, body: JSON.parse(ready.body).status }).toEqual({ status: 200, body: 'ok' });
     if (sigterm) {
@@ -501,6 +518,136 @@ describe('the packed tarball in fresh consumer apps', () => {
     }, SLOW);
   });
 
+  /** The scaffold's e2e test (test/app.e2e-spec.ts of `nest new`), written for the README's Quick start. */
+  const quickStartE2e = (appModule: string) => `import { INestApplication } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import request from 'supertest';
+import { AppModule } from '${appModule}';
+
+describe('Quick start (e2e)', () => {
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    const moduleFixture: TestingModule = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleFixture.createNestApplication();
+    await app.init();
+  });
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it('POST /orders is counted on /metrics, and readiness is up', async () => {
+    await request(app.getHttpServer()).post('/orders').send({ channel: 'web' }).expect(201);
+    const metrics = await request(app.getHttpServer()).get('/metrics').expect(200);
+    expect(metrics.text).toContain('orders_service_create_total{class="OrdersService",method="create",result="success",exception="none",service="orders"} 1');
+    await request(app.getHttpServer()).get('/health/ready').expect(200);
+  });
+});
+`;
+
+  /** The tsconfig.json of `nest new` (the compiler options both majors' templates share, plus `own`). */
+  const scaffoldTsconfig = (own: Record<string, unknown>) => ({
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      resolvePackageJsonExports: true,
+      esModuleInterop: true,
+      isolatedModules: true,
+      declaration: true,
+      emitDecoratorMetadata: true,
+      experimentalDecorators: true,
+      allowSyntheticDefaultImports: true,
+      target: 'ES2023',
+      sourceMap: true,
+      outDir: './dist',
+      skipLibCheck: true,
+      ...own,
+    },
+  });
+
+  it("the README's Nest 11 line in a Nest 11 scaffold: the Quick start's e2e test passes under the scaffold's Jest + ts-jest setup", async () => {
+    const { dir, output } = await installs.get('readme-nest11')!;
+    expect(output).not.toMatch(/EBADENGINE|ERESOLVE/);
+    expect(JSON.parse(await readFile(join(dir, 'node_modules', '@nestjs', 'terminus', 'package.json'), 'utf8')).version).toMatch(/^11\./);
+    await writeQuickStart(dir);
+    await mkdir(join(dir, 'test'), { recursive: true });
+    await writeFile(join(dir, 'test', 'app.e2e-spec.ts'), quickStartE2e('./../src/app.module'));
+    // Nest 11's `nest new`: tsconfig.json and test/jest-e2e.json as the schematics write them. Jest 30 and
+    // ts-jest 29 are the scaffold's majors; the repo's copies run them (no vm-modules flag, as there).
+    const tsconfig = scaffoldTsconfig({
+      // TypeScript 6 (the repo's, which ts-jest uses here) wants it; the scaffold's TypeScript 5 infers it.
+      rootDir: './',
+      strictNullChecks: true,
+    });
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    const jestE2e = {
+      moduleFileExtensions: ['js', 'json', 'ts'],
+      rootDir: '.',
+      testEnvironment: 'node',
+      testRegex: '.e2e-spec.ts$',
+      transform: { '^.+\\.(t|j)s$': join(ROOT, 'node_modules', 'ts-jest') },
+    };
+    await writeFile(join(dir, 'test', 'jest-e2e.json'), JSON.stringify(jestE2e, null, 2));
+    const result = await run(NODE, [join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), '--config', './test/jest-e2e.json', '--ci'], dir);
+    expect(result.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests:\s+1 passed, 1 total/);
+  }, SLOW);
+
+  it("the README's Nest 12 line in a Nest 12 scaffold: the Quick start's e2e test passes under the scaffold's vitest setup", async () => {
+    const { dir } = await installs.get('readme-node24')!;
+    await writeQuickStart(dir);
+    await mkdir(join(dir, 'test'), { recursive: true });
+    await writeFile(join(dir, 'test', 'app.e2e-spec.ts'), quickStartE2e('./../src/app.module.js'));
+    // Nest 12's `nest new` (its ts-esm template): vitest with globals, vite-tsconfig-paths, this tsconfig.
+    const tsconfig = scaffoldTsconfig({
+      removeComments: true,
+      rootDir: '.',
+      strict: true,
+      strictPropertyInitialization: false,
+      types: ['vitest/globals', 'node'],
+    });
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    await writeFile(
+      join(dir, 'vitest.config.e2e.ts'),
+      [
+        "import { defineConfig } from 'vitest/config';",
+        "import tsconfigPaths from 'vite-tsconfig-paths';",
+        '',
+        "export default defineConfig({ plugins: [tsconfigPaths()], test: { globals: true, root: './', include: ['**/*.e2e-spec.ts'] } });",
+        '',
+      ].join('\n'),
+    );
+    const result = await run(NODE, [join(dir, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', './vitest.config.e2e.ts'], dir);
+    expect(result.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+1 passed \(1\)/);
+  }, SLOW);
+
+  it('every documentation snippet boots and answers on Nest 11 (CommonJS) on Node 22, with the packed tarball and the packages they import', async () => {
+    const { dir } = await installs.get('nest11-cjs')!;
+    const { tests, problems } = planDocTests(readDocPages());
+    expect(problems).toEqual([]);
+    const runnable = tests.filter((test) => test.kind !== 'skip');
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(importedPackages(runnable).filter((name) => name !== 'nestjs-observability' && !(name in manifest.dependencies))).toEqual([]);
+    const docDir = join(dir, 'doc-tests');
+    const plans = [];
+    for (const test of runnable) {
+      const portMap: Record<number, number> = {};
+      const substitutions: Record<string, string> = {};
+      for (const port of test.ports) substitutions[port] = String((portMap[port] = await freePort()));
+      for (const folder of test.tmpdirs) substitutions[folder] = await mkdtemp(join(workDir, 'doc-tmpdir-'));
+      writeDocTest(test, docDir, {}, substitutions);
+      plans.push(runnerPlan(test, portMap));
+    }
+    await copyFile(join(ROOT, 'test', 'support', 'doc-snippet-runner.js'), join(dir, 'doc-snippet-runner.js'));
+    await writeFile(join(dir, 'doc-plan.json'), JSON.stringify({ appDir: dir, dir: docDir, tests: plans }));
+    // On Node 22, the lowest Node that `engines` allows (the Jest suite covers Nest 12 on Node 24).
+    const output = await run(node22, ['doc-snippet-runner.js', 'doc-plan.json'], dir, node22, true);
+    const results = output.split('\n').filter((line) => line.startsWith('DOC-TEST ')).map((line) => JSON.parse(line.slice(9)) as { page: string; line: number; ok: boolean; error?: string });
+    expect(results.map((r) => `${r.page}:${r.line}`)).toEqual(runnable.map((t) => `${t.page}:${t.line}`));
+    const unexpected = results.filter((r) => r.ok === Boolean(DOC_TEST_KNOWN_FAILURES[`${r.page}:${r.line}`]));
+    expect(unexpected.map((r) => `${r.page}:${r.line} ${r.ok ? 'boots now: remove it from DOC_TEST_KNOWN_FAILURES' : r.error}`)).toEqual([]);
+  }, SLOW);
+
   it('the Quick start, as a strict TypeScript CommonJS app on Nest 11, compiles against the shipped .d.ts and runs', async () => {
     const { dir } = await installs.get('nest11-cjs')!;
     expect(JSON.parse(await readFile(join(dir, 'node_modules', '@nestjs', 'core', 'package.json'), 'utf8')).version).toMatch(/^11\./);
@@ -527,5 +674,12 @@ describe('the packed tarball in fresh consumer apps', () => {
     for (const target of targets) expect(files).toContain(target.replace(/^\.\//, ''));
     // Every .js has its .d.ts.
     for (const js of files.filter((file) => file.endsWith('.js'))) expect(files).toContain(js.replace(/\.js$/, '.d.ts'));
+    // No source maps: they would name lib/*.ts, which is not shipped; stack traces point at the shipped dist/*.js.
+    expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    const withMapComments = [];
+    for (const js of files.filter((file) => file.endsWith('.js'))) {
+      if ((await readFile(join(ROOT, js), 'utf8')).includes('sourceMappingURL')) withMapComments.push(js);
+    }
+    expect(withMapComments).toEqual([]);
   }, SLOW);
 });

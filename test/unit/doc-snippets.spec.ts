@@ -2,7 +2,7 @@
  * Every ```ts block of README.md and docs/*.md compiles as shown, as a CommonJS (Nest 11) and as an
  * ESM (Nest 12) app, against the library's sources. See test/support/doc-snippets.ts.
  */
-import { checkSnippets, extractSnippets, readDocPages, SnippetError } from '../support/doc-snippets';
+import { checkSnippets, DocTestStep, extractSnippets, planDocTests, readDocPages, SnippetError } from '../support/doc-snippets';
 
 const format = (errors: SnippetError[]) => errors.map((e) => `${e.page}:${e.line} (${e.mode}): ${e.message}`).join('\n');
 
@@ -51,4 +51,57 @@ describe('documentation snippets', () => {
     expect(errors.filter((e) => e.line === 9 && e.mode === 'esm')).toEqual([]);
     expect(errors.filter((e) => e.line > 10)).toEqual([]);
   }, 120_000);
+
+  it('checks both versions of a file that a page shows twice', () => {
+    const page = ['```ts', '// src/app.module.ts', 'export const a: number = 1;', '```', '', '```ts', '// src/app.module.ts', "export const a: string = 1;", '```'].join('\n');
+    const errors = checkSnippets({ 'docs/t.md': page });
+    expect(errors.map((e) => e.line)).toEqual([8, 8]);
+  }, 120_000);
+
+  it('plans doc tests from the comments above the blocks, and names the blocks that have none', () => {
+    const page = [
+      '<!-- doc-test: boot AppModule',
+      'port 9464',
+      'env TOKEN=x y',
+      'before src/tracing.ts',
+      'call OrdersService.create("web", 2) => {"ok":true}',
+      'POST /orders {"n": 201} 201 "\\"id\\"" "two"',
+      'GET :9464/metrics [authorization: Bearer s3cret] 200|503',
+      '-->',
+      '```ts',
+      '// src/app.module.ts',
+      'export class AppModule {}',
+      '```',
+      '```ts',
+      '// src/tracing.ts',
+      '```',
+      '```ts',
+      'export const orphan = 1;',
+      '```',
+      '<!-- doc-test: skip: too short -->',
+      '```ts',
+      'export {};',
+      '```',
+      '<!-- doc-test: boot AppModule -->',
+      '```ts',
+      'export {};',
+      '```',
+    ].join('\n');
+    const { tests, problems } = planDocTests({ 'docs/t.md': page });
+    expect(problems).toEqual([
+      expect.stringMatching(/^docs\/t\.md:17: this ```ts block has no <!-- doc-test/),
+      'docs/t.md:23: name at least one request the app must answer, like "GET /metrics 200"',
+    ]);
+    const [boot, skip] = tests;
+    expect(boot).toMatchObject({ kind: 'boot', module: 'AppModule', file: 'src/app.module.ts', ports: [9464], env: { TOKEN: 'x y' }, before: ['src/tracing.ts'] });
+    expect([...boot.files.keys()].sort()).toEqual(['snippet-3.ts', 'snippet-4.ts', 'snippet-5.ts', 'src/app.module.ts', 'src/tracing.ts']);
+    expect(boot.steps[0]).toMatchObject({ call: { provider: 'OrdersService', method: 'create', args: ['web', 2], result: '{"ok":true}' } });
+    expect(boot.steps[1]).toMatchObject({ method: 'POST', path: '/orders', body: '{"n": 201}', statuses: [201], contains: ['"id"', 'two'] } as Partial<DocTestStep>);
+    expect(boot.steps[2]).toMatchObject({ method: 'GET', path: '/metrics', port: 9464, headers: { authorization: 'Bearer s3cret' }, statuses: [200, 503], contains: [] });
+    expect(skip).toMatchObject({ kind: 'skip', reason: 'too short' });
+  });
+
+  it('the docs have no block without a doc-test plan', () => {
+    expect(planDocTests(readDocPages()).problems).toEqual([]);
+  });
 });

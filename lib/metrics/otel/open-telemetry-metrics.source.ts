@@ -45,15 +45,21 @@ export class OpenTelemetryMetricsSource {
 
   /**
    * Under `metrics.cluster`, a scrape shows the sum over the workers, but a reader holds this worker's metrics only:
-   * rendering them would make counters jump between workers. Returns `''`, and says so once if there is a reader.
+   * rendering them would make counters jump between workers. Returns `''`, and warns once when an
+   * OpenTelemetry-API instrument exists (a reader alone, with no instrument, leaves nothing out).
    */
-  leaveOutOfClusterScrape(): string {
-    if (this.readers().length > 0) {
-      this.once(
-        'cluster',
-        'OpenTelemetry-API metrics are left out of /metrics under metrics.cluster: each worker holds its own, and one worker\'s ' +
-          'values would pass for the sum. Push them over OTLP instead (OTEL_METRICS_EXPORTER=otlp).',
-      );
+  async leaveOutOfClusterScrape(): Promise<string> {
+    if (this.reported.has('cluster')) return '';
+    for (const reader of this.readers()) {
+      const collected = await reader.collect({ timeoutMillis: COLLECT_TIMEOUT_MS }).catch(() => null);
+      if (collected?.resourceMetrics.scopeMetrics.some((scope) => scope.metrics.length > 0)) {
+        this.reported.add('cluster');
+        this.logger.warn(
+          'OpenTelemetry-API metrics are left out of /metrics under metrics.cluster: each worker holds its own, and one worker\'s ' +
+            'values would pass for the sum. Push them over OTLP instead (OTEL_METRICS_EXPORTER=otlp).',
+        );
+        break;
+      }
     }
     return '';
   }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { resolvePeer } from '../../peer-dependencies.check';
 
 /**
  * Loads the OpenTelemetry SDK packages that `@opentelemetry/sdk-node` depends on, from sdk-node's own
@@ -11,7 +12,7 @@ export class SdkPackages {
 
   constructor() {
     // Resolving a path loads nothing; the require is anchored at sdk-node's entry file.
-    this.load = createRequire(require.resolve('@opentelemetry/sdk-node'));
+    this.load = createRequire(resolvePeer('@opentelemetry/sdk-node'));
   }
 
   /** `@opentelemetry/sdk-trace`: TracerProvider, BatchSpanProcessor, samplers. */
