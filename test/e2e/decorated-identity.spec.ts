@@ -92,6 +92,12 @@ class CachingService {
   }
 
   @Counted()
+  literal(): PromiseLike<string> & { requestTransaction: () => string } {
+    // Prisma's PrismaPromise is an object literal like this one: its `then` is an own, enumerable property.
+    return { then: (onFulfilled?: any) => Promise.resolve('row').then(onFulfilled), requestTransaction: () => 'batched' };
+  }
+
+  @Counted()
   cachedFailure(): PromiseLike<never> {
     return this.failing;
   }
@@ -156,6 +162,15 @@ describe('a decorated method returns exactly what it returned', () => {
     await expect(query).rejects.toThrow('before initial connection is complete');
     expect(Object.getPrototypeOf(query)).toBe(Object.getPrototypeOf(plain));
     expect(await count('query', 'failure', 'MongooseError')).toBe(1);
+  });
+
+  it('keeps the own `then` of an object literal thenable enumerable and in place, and measures its run', async () => {
+    const thenable = service.literal();
+    expect(Object.keys(thenable)).toEqual(['then', 'requestTransaction']);
+    expect(Object.getOwnPropertyDescriptor(thenable, 'then')).toMatchObject({ enumerable: true, writable: true });
+    expect(await count('literal')).toBe(0);
+    expect(await thenable).toBe('row');
+    expect(await count('literal')).toBe(1);
   });
 
   it('hooks a cached Promise subclass or Bluebird-style thenable once: no growth, no RangeError over many calls', async () => {
