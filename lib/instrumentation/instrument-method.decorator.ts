@@ -12,40 +12,79 @@ export interface DispatcherInfo {
 /** Key of the `DispatcherInfo` on a dispatcher function. */
 export const DISPATCHER_INFO = Symbol('nestjs-observability:dispatcher');
 
+/** Reflect-metadata key of the kinds a method opts out of (`@NoTrace()`, `@NoMetrics()`). */
+export const INSTRUMENTATION_OPT_OUT_METADATA = 'nestjs-observability:instrumentation-opt-out';
+
 /**
- * Builds a method decorator that only records metadata and, the first time a method is
- * decorated, swaps it for a small dispatcher. The dispatcher is what Nest's router (which
- * captures handlers before `onModuleInit`), Swagger and guards see: it keeps the method's
- * name, length and every reflect-metadata key. At call time it runs the handler that the
- * explorer installed on `this` (with the tracer and Registry of that app), or the original
- * method when there is none.
+ * Builds a decorator that only records metadata and, the first time a method is decorated, swaps it for a
+ * small dispatcher. The dispatcher is what Nest's router (which captures handlers before `onModuleInit`),
+ * Swagger and guards see: it keeps the method's name, length and every reflect-metadata key. At call time it
+ * runs the plan that the explorer installed on `this` (with the tracer and Registry of that app), or the
+ * original method when there is none.
+ *
+ * On a class, it decorates every method the class declares, exactly as the method decorator would (same
+ * dispatcher, same cost): not inherited methods, not getters or setters, not the constructor, not static
+ * methods. A method that opts out of the kind, or that carries the kind's own method decorator (which wins),
+ * is left as it is.
  */
-export function createInstrumentationDecorator<O>(kind: string, options: O): MethodDecorator {
-  return (target, key, descriptor: PropertyDescriptor) => {
-    const className = typeof target === 'function' ? target.name : target.constructor.name;
-    if (typeof descriptor?.value !== 'function') {
-      throw new TypeError(`@${decoratorName(kind)}() can only decorate methods, and ${className}.${String(key)} is not one.`);
+export function createInstrumentationDecorator<O>(kind: string, options: O, optOutKinds: readonly string[] = [kind]): MethodDecorator & ClassDecorator {
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (key === undefined) {
+      decorateClass(kind, options, optOutKinds, target as Function);
+      return undefined;
     }
-    if (typeof target === 'function') {
-      // The instrumentation is installed on the instances Nest creates; a static method is never called on one.
-      throw new TypeError(
-        `@${decoratorName(kind)}() cannot decorate the static method ${className}.${String(key)}: it would never be instrumented, ` +
-          `because the module instruments methods of the provider and controller instances Nest creates. ` +
-          `Make it an instance method of a provider, or measure it with MetricsService / TracingService.`,
-      );
-    }
-    if (!descriptor.value[DISPATCHER_INFO]) {
-      descriptor.value = createDispatcher(descriptor.value);
-    }
-    const dispatcher = descriptor.value;
-    const specs: InstrumentationSpec[] = Reflect.getOwnMetadata(INSTRUMENTATION_METADATA, dispatcher) ?? [];
-    Reflect.defineMetadata(
-      INSTRUMENTATION_METADATA,
-      [...specs, { kind, options, className, methodName: String(key) }],
-      dispatcher,
-    );
+    return decorateMethod(kind, options, target, key, descriptor!);
+  }) as MethodDecorator & ClassDecorator;
+}
+
+/**
+ * Builds a method decorator that leaves a method out of the class-level decorators of `kinds`. It only
+ * records metadata; on a method that is not under such a class decorator it does nothing.
+ */
+export function createOptOutDecorator(kinds: readonly string[]): MethodDecorator {
+  return (_target, _key, descriptor: PropertyDescriptor) => {
+    if (typeof descriptor?.value !== 'function') return descriptor;
+    const previous: string[] = Reflect.getMetadata(INSTRUMENTATION_OPT_OUT_METADATA, descriptor.value) ?? [];
+    Reflect.defineMetadata(INSTRUMENTATION_OPT_OUT_METADATA, [...previous, ...kinds], descriptor.value);
     return descriptor;
   };
+}
+
+function decorateClass<O>(kind: string, options: O, optOutKinds: readonly string[], constructor: Function): void {
+  const prototype = constructor.prototype as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    if (name === 'constructor') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name)!;
+    if (typeof descriptor.value !== 'function') continue; // getters, setters, fields
+    const method = descriptor.value;
+    const optedOut: string[] = Reflect.getMetadata(INSTRUMENTATION_OPT_OUT_METADATA, method) ?? [];
+    if (optOutKinds.some((k) => optedOut.includes(k))) continue;
+    const specs: InstrumentationSpec[] = Reflect.getMetadata(INSTRUMENTATION_METADATA, method) ?? [];
+    if (specs.some((spec) => spec.kind === kind)) continue; // the method's own decorator wins
+    Object.defineProperty(prototype, name, decorateMethod(kind, options, prototype, name, descriptor));
+  }
+}
+
+function decorateMethod<O>(kind: string, options: O, target: object, key: string | symbol, descriptor: PropertyDescriptor): PropertyDescriptor {
+  const className = typeof target === 'function' ? target.name : target.constructor.name;
+  if (typeof descriptor?.value !== 'function') {
+    throw new TypeError(`@${decoratorName(kind)}() can only decorate methods, and ${className}.${String(key)} is not one.`);
+  }
+  if (typeof target === 'function') {
+    // The instrumentation is installed on the instances Nest creates; a static method is never called on one.
+    throw new TypeError(
+      `@${decoratorName(kind)}() cannot decorate the static method ${className}.${String(key)}: it would never be instrumented, ` +
+        `because the module instruments methods of the provider and controller instances Nest creates. ` +
+        `Make it an instance method of a provider, or measure it with MetricsService / TracingService.`,
+    );
+  }
+  if (!descriptor.value[DISPATCHER_INFO]) {
+    descriptor.value = createDispatcher(descriptor.value);
+  }
+  const dispatcher = descriptor.value;
+  const specs: InstrumentationSpec[] = Reflect.getOwnMetadata(INSTRUMENTATION_METADATA, dispatcher) ?? [];
+  Reflect.defineMetadata(INSTRUMENTATION_METADATA, [...specs, { kind, options, className, methodName: String(key) }], dispatcher);
+  return descriptor;
 }
 
 function createDispatcher(original: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {

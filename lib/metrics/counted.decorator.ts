@@ -30,6 +30,10 @@ export interface CountedOptions {
  * `exception` (the error's class name, `none` on success). A Promise counts when it settles,
  * an Observable when it completes or errors. Errors are rethrown unchanged.
  *
+ * On a class, it applies to every method the class declares (not inherited ones, not getters or setters, not
+ * the constructor), as if each carried `@Counted()` with these options: a method's own `@Counted(...)` wins, and
+ * `@NoMetrics()` leaves a method out.
+ *
  * @example
  * @Counted()
  * async create(dto: CreateOrderDto) { ... }   // orders_service_create_total{class="OrdersService",method="create",result="success",exception="none"}
@@ -37,7 +41,7 @@ export interface CountedOptions {
  * @example
  * @Counted('orders.created')                  // orders_created_total
  */
-export function Counted(nameOrOptions?: string | CountedOptions): MethodDecorator {
+export function Counted(nameOrOptions?: string | CountedOptions): MethodDecorator & ClassDecorator {
   const options: CountedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
   return createInstrumentationDecorator('counted', options);
 }

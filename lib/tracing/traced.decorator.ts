@@ -39,11 +39,20 @@ export interface TracedOptions {
  * exception and gets status ERROR, and the error is rethrown unchanged. Under a parent that is not
  * sampled no span is created at all.
  *
+ * On a class, it traces every method the class declares (not inherited ones, not getters or setters, not the
+ * constructor), exactly as if each carried `@Traced()` with these options: a method's own `@Traced(...)` wins,
+ * and `@NoTrace()` leaves a method out.
+ *
  * @example
  * @Traced()
  * async reserve(orderId: string) { ... }   // span "InventoryService.reserve"
+ *
+ * @example
+ * @Traced()
+ * @Injectable()
+ * export class PaymentsService { ... }      // spans "PaymentsService.<method>"
  */
-export function Traced(nameOrOptions?: string | TracedOptions): MethodDecorator {
+export function Traced(nameOrOptions?: string | TracedOptions): MethodDecorator & ClassDecorator {
   const options: TracedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
   return createInstrumentationDecorator('traced', options);
 }
