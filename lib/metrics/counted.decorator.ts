@@ -18,10 +18,27 @@ export interface CountedOptions {
    */
   help?: string;
   /**
-   * Extra labels with fixed values, added to `class`, `method`, `result` and `exception`.
+   * Extra labels, added to `class`, `method`, `result` and `exception`: fixed values, or a function of the call's
+   * arguments (an array) and of what it produced (the return or resolved value; `undefined` on failure). A
+   * function needs `labelNames`; a name it does not return gets `unknown`. Its values are bounded: past
+   * `maxLabelSets` distinct sets per method they all become `other`. If it throws, the call is counted with
+   * `unknown` values and the failure in `observability_instrumentation_callback_errors_total`.
    * @default {}
+   * @example { channel: 'web' }
+   * @example (args, result) => ({ channel: args[0].channel })
    */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | ((args: any[], result: any) => Record<string, string | number | boolean>);
+  /**
+   * The names of the labels that a `labels` function returns, declared up front (a metric's label names are
+   * fixed when it is registered).
+   * @default []
+   */
+  labelNames?: string[];
+  /**
+   * Distinct value sets a `labels` function may produce per method; past it they all become `other`.
+   * @default 100
+   */
+  maxLabelSets?: number;
 }
 
 /**

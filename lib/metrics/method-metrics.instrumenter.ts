@@ -5,7 +5,10 @@ import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { checkBuckets } from '../observability-options.resolver';
 import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
+import { InstrumentationCallbackFailures } from '../instrumentation/callback-failures';
+import { CallbackMetric } from './callback.metric';
 import { CountedOptions } from './counted.decorator';
+import { DynamicLabels } from './dynamic-labels';
 import { LeanCounter, LeanCounterChild } from './lean-counter.metric';
 import { LeanHistogram, LeanHistogramChild } from './lean-histogram.metric';
 import { MetricsService } from './metrics.service';
@@ -28,7 +31,19 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
   constructor(
     private readonly metrics: MetricsService,
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
-  ) {}
+    private readonly callbackFailures: InstrumentationCallbackFailures,
+  ) {
+    if (options.metrics.enabled) {
+      metrics.registerCallbackMetric(
+        new CallbackMetric(
+          'observability_instrumentation_callback_errors_total',
+          'Decorator callbacks (attributes, onResult, labels) that threw. The calls went on unchanged.',
+          'counter',
+          () => callbackFailures.samples(),
+        ),
+      );
+    }
+  }
 
   createListener(spec: InstrumentationSpec): InvocationListener<any> {
     return spec.kind === 'counted'
@@ -36,15 +51,16 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
       : this.timedListener(spec as InstrumentationSpec<TimedOptions>);
   }
 
-  private countedListener(spec: InstrumentationSpec<CountedOptions>): InvocationListener<undefined> {
+  private countedListener(spec: InstrumentationSpec<CountedOptions>): InvocationListener<any> {
     const where = `@Counted() on ${spec.className}.${spec.methodName}`;
-    const { labels, labelNames } = this.baseLabels(spec, where);
+    const { labels, labelNames, dynamic } = this.baseLabels(spec, where);
     const counter = this.metrics.leanCounter(
       `${baseName(spec, '_total')}_total`,
       spec.options.help ?? `Calls of ${spec.className}.${spec.methodName}, by result and exception.`,
       labelNames,
       where,
     );
+    if (dynamic !== undefined) return dynamicCountedListener(counter, labels, dynamic);
     const success = counter.child({ ...labels, result: 'success', exception: 'none' });
     const failures = new ChildCache<LeanCounterChild>((exception) => counter.child({ ...labels, result: 'failure', exception }));
     return {
@@ -81,22 +97,68 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
   }
 
   private baseLabels(spec: InstrumentationSpec<CountedOptions | TimedOptions>, where: string) {
-    const extra = spec.options.labels ?? {};
+    const given = spec.options.labels ?? {};
+    const extra = typeof given === 'function' ? {} : given;
     for (const [name, value] of Object.entries(extra)) {
-      if (!LABEL_NAME.test(name) || RESERVED_LABELS.includes(name)) {
-        throw new ObservabilityConfigError(
-          `${where}: label "${name}" is not allowed. Use a Prometheus label name other than ${RESERVED_LABELS.join(', ')}.`,
-        );
-      }
+      checkLabelName(name, where);
       if (typeof value !== 'string') {
         throw new ObservabilityConfigError(`${where}: label "${name}" must have a string value, got ${typeof value}.`);
       }
     }
+    const dynamicNames = typeof given === 'function' ? ((spec.options as CountedOptions).labelNames ?? []) : [];
+    if (typeof given === 'function') {
+      if (spec.kind !== 'counted' || dynamicNames.length === 0) {
+        throw new ObservabilityConfigError(
+          spec.kind !== 'counted'
+            ? `${where}: labels must be fixed values here; a labels function is supported by @Counted().`
+            : `${where}: a labels function needs labelNames, the names it returns (e.g. labelNames: ['channel']).`,
+        );
+      }
+      for (const name of dynamicNames) checkLabelName(name, where);
+      if (new Set(dynamicNames).size !== dynamicNames.length) throw new ObservabilityConfigError(`${where}: labelNames has a name twice.`);
+    }
+    const maxLabelSets = (spec.options as CountedOptions).maxLabelSets ?? 100;
+    if (!Number.isInteger(maxLabelSets) || maxLabelSets < 1) {
+      throw new ObservabilityConfigError(`${where}: maxLabelSets must be a positive integer, got ${String(maxLabelSets)}.`);
+    }
+    const dynamic =
+      typeof given === 'function'
+        ? new DynamicLabels(dynamicNames, given, maxLabelSets, this.callbackFailures, this.callbackFailures.site('Counted', 'labels', spec.className, spec.methodName))
+        : undefined;
     return {
       labels: { class: spec.className, method: spec.methodName, ...extra },
-      labelNames: ['class', 'method', 'result', 'exception', ...Object.keys(extra)],
+      labelNames: ['class', 'method', 'result', 'exception', ...Object.keys(extra), ...dynamicNames],
+      dynamic,
     };
   }
+}
+
+function checkLabelName(name: string, where: string): void {
+  if (!LABEL_NAME.test(name) || RESERVED_LABELS.includes(name)) {
+    throw new ObservabilityConfigError(`${where}: label "${name}" is not allowed. Use a Prometheus label name other than ${RESERVED_LABELS.join(', ')}.`);
+  }
+}
+
+/** `@Counted({ labels: (args, result) => ... })`: the child is looked up per call, by bounded values. */
+function dynamicCountedListener(counter: LeanCounter, labels: Record<string, string>, dynamic: DynamicLabels): InvocationListener<unknown[]> {
+  const children = new Map<string, LeanCounterChild>();
+  const exceptions = new ChildCache<string>((exception) => exception);
+  return {
+    start: (_thisArg, args) => args,
+    end: (args, error, failed, value) => {
+      const values = dynamic.values(args, failed ? undefined : value);
+      const exception = failed ? exceptions.get(error) : 'none';
+      const key = `${exception}\u0000${values.join('\u0000')}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        const all: Record<string, string> = { ...labels, result: failed ? 'failure' : 'success', exception };
+        dynamic.names.forEach((name, i) => (all[name] = values[i]));
+        child = counter.child(all);
+        children.set(key, child);
+      }
+      child.inc();
+    },
+  };
 }
 
 /** Children per exception class name, bounded so that odd errors cannot create unbounded series. */

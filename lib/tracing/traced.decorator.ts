@@ -1,4 +1,4 @@
-import type { Attributes, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Span, SpanKind } from '@opentelemetry/api';
 import { createInstrumentationDecorator } from '../instrumentation/instrument-method.decorator';
 
 /**
@@ -19,13 +19,27 @@ export interface TracedOptions {
    */
   kind?: SpanKind;
   /**
-   * Static attributes set on every span.
+   * Attributes of every span: fixed ones, or a function of the call's arguments (an array). The function runs
+   * only when the span is sampled; if it throws, the call goes on, the span gets no such attributes and the
+   * failure is counted in `observability_instrumentation_callback_errors_total`.
    * @default {}
+   * @example { 'payment.provider': 'acme' }
+   * @example (args) => ({ 'order.id': String(args[0]) })
    */
-  attributes?: Attributes;
+  attributes?: Attributes | ((args: any[]) => Attributes);
+  /**
+   * Runs when the call succeeds, before the span ends, with what it produced (the return value, the resolved
+   * value of a Promise or thenable; `undefined` for an Observable or a generator) and the span: to record
+   * something of the result. Runs only for a sampled span. If it throws, the result is unchanged and the failure
+   * is counted, as for `attributes`.
+   * @default undefined
+   * @example (order, span) => span.setAttribute('order.items', order.items.length)
+   */
+  onResult?: (result: any, span: Span) => void;
   /**
    * Opt-in: derives attributes from the call's arguments. Arguments are never recorded otherwise.
-   * Runs only when the span is sampled; if it throws, the call goes on and the span gets no such attributes.
+   * Like `attributes` as a function, with the arguments spread. Runs only when the span is sampled; if it throws,
+   * the call goes on, the span gets no such attributes and the failure is counted.
    * @default undefined
    * @example (orderId: string) => ({ 'order.id': orderId })
    */
