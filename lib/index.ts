@@ -49,6 +49,8 @@ export { OBSERVABILITY_TRACER } from './observability.constants';
 export type { TracingOptions, ResolvedTracingOptions } from './observability-options.interface';
 export { Traced } from './tracing/traced.decorator';
 export { NoTrace } from './tracing/no-trace.decorator';
+export { Observed } from './observed/observed.decorator';
+export type { ObservedOptions } from './observed/observed.decorator';
 export type { TracedOptions } from './tracing/traced.decorator';
 export { TracingService } from './tracing/tracing.service';
 export type { ActiveSpanOptions } from './tracing/tracing.service';

@@ -25,7 +25,7 @@ export const INSTRUMENTATION_OPT_OUT_METADATA = 'nestjs-observability:instrument
  * On a class, it decorates every method the class declares, exactly as the method decorator would (same
  * dispatcher, same cost): not inherited methods, not getters or setters, not the constructor, not static
  * methods. A method that opts out of the kind, or that carries the kind's own method decorator (which wins),
- * is left as it is.
+ * is left as it is. A `name` option given on a class is a prefix of each method's: `<name>.<method>`.
  */
 export function createInstrumentationDecorator<O>(kind: string, options: O, optOutKinds: readonly string[] = [kind]): MethodDecorator & ClassDecorator {
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
@@ -61,7 +61,10 @@ function decorateClass<O>(kind: string, options: O, optOutKinds: readonly string
     if (optOutKinds.some((k) => optedOut.includes(k))) continue;
     const specs: InstrumentationSpec[] = Reflect.getMetadata(INSTRUMENTATION_METADATA, method) ?? [];
     if (specs.some((spec) => spec.kind === kind)) continue; // the method's own decorator wins
-    Object.defineProperty(prototype, name, decorateMethod(kind, options, prototype, name, descriptor));
+    // A name given on a class is a prefix: `@Traced('payments')` gives `payments.charge`, `payments.refund`.
+    const named = options as { name?: unknown } | undefined;
+    const methodOptions = typeof named?.name === 'string' ? { ...options, name: `${named.name}.${name}` } : options;
+    Object.defineProperty(prototype, name, decorateMethod(kind, methodOptions, prototype, name, descriptor));
   }
 }
 

@@ -52,9 +52,11 @@ export class InstrumentationExplorer implements OnModuleInit {
   private install(instance: Record<PropertyKey, unknown>, info: DispatcherInfo, specs: InstrumentationSpec[], unhandled: Set<string>): void {
     const layers: Array<{ order: number; spec: InstrumentationSpec; instrumenter: MethodInstrumenter }> = [];
     for (const spec of specs) {
-      const instrumenter = this.instrumenters.find((i) => i.kinds.includes(spec.kind));
-      if (instrumenter) layers.push({ order: instrumenter.order, spec, instrumenter });
-      else if (!(spec.options as { auto?: boolean } | undefined)?.auto) unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
+      // A kind may belong to several parts (`@Observed()`: metrics and tracing), each adding its layer.
+      const instrumenters = this.instrumenters.filter((i) => i.kinds.includes(spec.kind));
+      for (const instrumenter of instrumenters) layers.push({ order: instrumenter.order, spec, instrumenter });
+      if (instrumenters.length > 0) continue;
+      if (!(spec.options as { auto?: boolean } | undefined)?.auto) unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
     }
     if (layers.length === 0) return;
     // Outermost first. Among equals the decorator written nearest the method (applied first) is innermost.

@@ -9,6 +9,9 @@ import { InstrumentationCallbackFailures } from '../instrumentation/callback-fai
 import { CallbackMetric } from './callback.metric';
 import { CountedOptions } from './counted.decorator';
 import { DynamicLabels } from './dynamic-labels';
+import { ChildCache } from './exception-children';
+import { observedMetricsListener } from './observed-metrics.listener';
+import { ObservedOptions } from '../observed/observed.decorator';
 import { LeanCounter, LeanCounterChild } from './lean-counter.metric';
 import { LeanHistogram, LeanHistogramChild } from './lean-histogram.metric';
 import { MetricsService } from './metrics.service';
@@ -16,8 +19,6 @@ import { TimedOptions } from './timed.decorator';
 
 const RESERVED_LABELS = ['class', 'method', 'result', 'exception', 'le', 'quantile'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-// Distinct exception classes kept per method; beyond it they share `exception="other"`.
-const MAX_EXCEPTION_SERIES = 50;
 
 /**
  * Turns `@Counted()` and `@Timed()` specs into listeners. Label children are bound once
@@ -25,7 +26,7 @@ const MAX_EXCEPTION_SERIES = 50;
  */
 @Injectable()
 export class MethodMetricsInstrumenter implements MethodInstrumenter {
-  readonly kinds = ['counted', 'timed'] as const;
+  readonly kinds = ['counted', 'timed', 'observed'] as const;
   readonly order = 10;
 
   constructor(
@@ -46,9 +47,35 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
   }
 
   createListener(spec: InstrumentationSpec): InvocationListener<any> {
+    if (spec.kind === 'observed') return this.observedListener(spec as InstrumentationSpec<ObservedOptions>);
     return spec.kind === 'counted'
       ? this.countedListener(spec as InstrumentationSpec<CountedOptions>)
       : this.timedListener(spec as InstrumentationSpec<TimedOptions>);
+  }
+
+  /** `@Observed()`: its count and its duration in one listener, bound to the same label children. */
+  private observedListener(spec: InstrumentationSpec<ObservedOptions>): InvocationListener<number> {
+    const where = `@Observed() on ${spec.className}.${spec.methodName}`;
+    const { labels, labelNames } = this.baseLabels(spec, where);
+    const counter = this.metrics.leanCounter(
+      `${baseName(spec, '_total')}_total`,
+      spec.options.help ?? `Calls of ${spec.className}.${spec.methodName}, by result and exception.`,
+      labelNames,
+      where,
+    );
+    const histogram = this.histogramOf(spec, where, labelNames);
+    return observedMetricsListener(counter, histogram, labels, this.options.tracing.enabled && this.options.tracing.exemplars);
+  }
+
+  private histogramOf(spec: InstrumentationSpec<TimedOptions | ObservedOptions>, where: string, labelNames: string[]): LeanHistogram {
+    const buckets = spec.options.buckets ? checkBuckets(`${where}: buckets`, spec.options.buckets) : this.options.metrics.timedBuckets;
+    return this.metrics.leanHistogram(
+      `${baseName(spec, '_seconds')}_seconds`,
+      spec.options.help ?? `Duration of ${spec.className}.${spec.methodName} in seconds, by result and exception.`,
+      labelNames,
+      buckets,
+      where,
+    );
   }
 
   private countedListener(spec: InstrumentationSpec<CountedOptions>): InvocationListener<any> {
@@ -72,14 +99,7 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
   private timedListener(spec: InstrumentationSpec<TimedOptions>): InvocationListener<number> {
     const where = `@Timed() on ${spec.className}.${spec.methodName}`;
     const { labels, labelNames } = this.baseLabels(spec, where);
-    const buckets = spec.options.buckets ? checkBuckets(`${where}: buckets`, spec.options.buckets) : this.options.metrics.timedBuckets;
-    const histogram: LeanHistogram = this.metrics.leanHistogram(
-      `${baseName(spec, '_seconds')}_seconds`,
-      spec.options.help ?? `Duration of ${spec.className}.${spec.methodName} in seconds, by result and exception.`,
-      labelNames,
-      buckets,
-      where,
-    );
+    const histogram = this.histogramOf(spec, where, labelNames);
     const success = histogram.child({ ...labels, result: 'success', exception: 'none' });
     const failures = new ChildCache<LeanHistogramChild>((exception) => histogram.child({ ...labels, result: 'failure', exception }));
     if (!this.options.tracing.enabled || !this.options.tracing.exemplars) {
@@ -96,7 +116,7 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
     };
   }
 
-  private baseLabels(spec: InstrumentationSpec<CountedOptions | TimedOptions>, where: string) {
+  private baseLabels(spec: InstrumentationSpec<CountedOptions | TimedOptions | ObservedOptions>, where: string) {
     const given = spec.options.labels ?? {};
     const extra = typeof given === 'function' ? {} : given;
     for (const [name, value] of Object.entries(extra)) {
@@ -161,30 +181,8 @@ function dynamicCountedListener(counter: LeanCounter, labels: Record<string, str
   };
 }
 
-/** Children per exception class name, bounded so that odd errors cannot create unbounded series. */
-class ChildCache<C> {
-  private readonly children = new Map<string, C>();
-  constructor(private readonly create: (exception: string) => C) {}
-
-  get(error: unknown): C {
-    let name = exceptionName(error);
-    let child = this.children.get(name);
-    if (child === undefined) {
-      if (this.children.size >= MAX_EXCEPTION_SERIES) name = 'other';
-      child = this.children.get(name) ?? this.create(name);
-      this.children.set(name, child);
-    }
-    return child;
-  }
-}
-
-function exceptionName(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
-  return error === null ? 'null' : typeof error;
-}
-
 /** The metric base name: the decorator's `name`, or `<class>_<method>` in snake case. */
-function baseName(spec: InstrumentationSpec<CountedOptions | TimedOptions>, suffix: string): string {
+function baseName(spec: InstrumentationSpec<CountedOptions | TimedOptions | ObservedOptions>, suffix: string): string {
   const raw = spec.options.name ?? `${snake(spec.className)}_${snake(spec.methodName)}`;
   const name = raw.replace(/[^a-zA-Z0-9_:]/g, '_');
   return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;

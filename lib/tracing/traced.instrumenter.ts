@@ -6,10 +6,10 @@ import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../
 import { createSpanListener, SpanState } from './span-listener';
 import { TracedOptions } from './traced.decorator';
 
-/** Turns `@Traced()` specs into span listeners. Outer to the metrics layers, so their exemplars see the span. */
+/** Turns `@Traced()` specs, and the span of `@Observed()` ones, into span listeners. Outer to the metrics layers, so their exemplars see the span. */
 @Injectable()
 export class TracedInstrumenter implements MethodInstrumenter {
-  readonly kinds = ['traced'] as const;
+  readonly kinds = ['traced', 'observed'] as const;
   readonly order = 100;
 
   constructor(
@@ -18,7 +18,7 @@ export class TracedInstrumenter implements MethodInstrumenter {
   ) {}
 
   createListener(spec: InstrumentationSpec): InvocationListener<any> {
-    return this.spanListener(spec, spec.options as TracedOptions, 'Traced');
+    return this.spanListener(spec, spec.options as TracedOptions, spec.kind === 'observed' ? 'Observed' : 'Traced');
   }
 
   /** The span listener of a spec, with its callbacks guarded: a throwing one is counted, never felt by the call. */
