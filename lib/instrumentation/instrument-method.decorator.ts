@@ -24,13 +24,18 @@ export const INSTRUMENTATION_OPT_OUT_METADATA = 'nestjs-observability:instrument
  *
  * On a class, it decorates every method the class declares, exactly as the method decorator would (same
  * dispatcher, same cost): not inherited methods, not getters or setters, not the constructor, not static
- * methods. A method that opts out of the kind, or that carries the kind's own method decorator (which wins),
- * is left as it is. A `name` option given on a class is a prefix of each method's: `<name>.<method>`.
+ * methods. A method that opts out of the kind (`optOutKinds`), or that carries its own decorator of a kind in
+ * `overriddenBy` (the method's wins), is left as it is. A `name` option given on a class is a prefix of each method's: `<name>.<method>`.
  */
-export function createInstrumentationDecorator<O>(kind: string, options: O, optOutKinds: readonly string[] = [kind]): MethodDecorator & ClassDecorator {
+export function createInstrumentationDecorator<O>(
+  kind: string,
+  options: O,
+  optOutKinds: readonly string[] = [kind],
+  overriddenBy: readonly string[] = [kind],
+): MethodDecorator & ClassDecorator {
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (key === undefined) {
-      decorateClass(kind, options, optOutKinds, target as Function);
+      decorateClass(kind, options, optOutKinds, overriddenBy, target as Function);
       return undefined;
     }
     return decorateMethod(kind, options, target, key, descriptor!);
@@ -50,7 +55,7 @@ export function createOptOutDecorator(kinds: readonly string[]): MethodDecorator
   };
 }
 
-function decorateClass<O>(kind: string, options: O, optOutKinds: readonly string[], constructor: Function): void {
+function decorateClass<O>(kind: string, options: O, optOutKinds: readonly string[], overriddenBy: readonly string[], constructor: Function): void {
   const prototype = constructor.prototype as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(prototype)) {
     if (name === 'constructor') continue;
@@ -60,7 +65,7 @@ function decorateClass<O>(kind: string, options: O, optOutKinds: readonly string
     const optedOut: string[] = Reflect.getMetadata(INSTRUMENTATION_OPT_OUT_METADATA, method) ?? [];
     if (optOutKinds.some((k) => optedOut.includes(k))) continue;
     const specs: InstrumentationSpec[] = Reflect.getMetadata(INSTRUMENTATION_METADATA, method) ?? [];
-    if (specs.some((spec) => spec.kind === kind)) continue; // the method's own decorator wins
+    if (specs.some((spec) => overriddenBy.includes(spec.kind))) continue; // the method's own decorator wins
     // A name given on a class is a prefix: `@Traced('payments')` gives `payments.charge`, `payments.refund`.
     const named = options as { name?: unknown } | undefined;
     const methodOptions = typeof named?.name === 'string' ? { ...options, name: `${named.name}.${name}` } : options;

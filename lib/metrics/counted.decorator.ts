@@ -60,5 +60,6 @@ export interface CountedOptions {
  */
 export function Counted(nameOrOptions?: string | CountedOptions): MethodDecorator & ClassDecorator {
   const options: CountedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('counted', options);
+  // On a class, a method's own @Observed() (which has the counted part) wins too.
+  return createInstrumentationDecorator('counted', options, ['counted'], ['counted', 'observed']);
 }

@@ -45,5 +45,6 @@ export interface TimedOptions {
  */
 export function Timed(nameOrOptions?: string | TimedOptions): MethodDecorator & ClassDecorator {
   const options: TimedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('timed', options);
+  // On a class, a method's own @Observed() (which has the timed part) wins too.
+  return createInstrumentationDecorator('timed', options, ['timed'], ['timed', 'observed']);
 }

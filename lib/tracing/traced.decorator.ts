@@ -54,8 +54,8 @@ export interface TracedOptions {
  * sampled no span is created at all.
  *
  * On a class, it traces every method the class declares (not inherited ones, not getters or setters, not the
- * constructor), exactly as if each carried `@Traced()` with these options: a method's own `@Traced(...)` wins,
- * and `@NoTrace()` leaves a method out.
+ * constructor), exactly as if each carried `@Traced()` with these options: a method's own `@Traced(...)` or
+ * `@Observed(...)` wins, and `@NoTrace()` leaves a method out. A `name` given on a class is a prefix: `<name>.<method>`.
  *
  * @example
  * @Traced()
@@ -68,5 +68,6 @@ export interface TracedOptions {
  */
 export function Traced(nameOrOptions?: string | TracedOptions): MethodDecorator & ClassDecorator {
   const options: TracedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('traced', options);
+  // On a class, a method's own @Observed() (which has the traced part) wins too.
+  return createInstrumentationDecorator('traced', options, ['traced'], ['traced', 'observed']);
 }
