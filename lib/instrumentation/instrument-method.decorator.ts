@@ -1,6 +1,6 @@
 import { INSTRUMENTATION_METADATA } from '../observability.constants';
 import { InstrumentationSpec } from './instrumentation-spec.interface';
-import { enterLayer, failPlan, InvocationPlan, observeResult, startPlan } from './invoke-instrumented';
+import { enterLayer, failPlan, InvocationPlan, observeResult, observeSingle, startPlan } from './invoke-instrumented';
 
 /** Marker on a dispatcher: the per-instance slot it reads and the original method. */
 export interface DispatcherInfo {
@@ -103,6 +103,17 @@ function createDispatcher(original: (...args: unknown[]) => unknown): (...args: 
   const dispatcher = function (this: any, ...args: unknown[]): unknown {
     const plan: InvocationPlan | undefined = this == null ? undefined : this[slot];
     if (plan === undefined) return original.apply(this, args);
+    const single = plan.single;
+    if (single !== undefined) {
+      const state = single.start(this, args);
+      let result: unknown;
+      try {
+        result = original.apply(this, args);
+      } catch (error) {
+        return failPlan(plan, [state], error);
+      }
+      return observeSingle(plan, state, result);
+    }
     const states = startPlan(plan, this, args);
     if (plan.runAt >= 0) return enterLayer(plan, this, args, states);
     let result: unknown;

@@ -17,12 +17,15 @@ export interface InvocationPlan {
   readonly listeners: readonly InvocationListener<any>[];
   /** Index of the outermost listener with a context to enter (`run`), or -1: then the call needs no closure. */
   readonly runAt: number;
+  /** The listener, when there is one and it has no context to enter (`@Counted()` alone): the fast path. */
+  readonly single: InvocationListener<any> | undefined;
   thenables?: ThenableObserver;
 }
 
 /** Builds the plan of a method: listeners outermost first. */
 export function createInvocationPlan(body: InvocationPlan['body'], listeners: readonly InvocationListener<any>[]): InvocationPlan {
-  return { body, listeners, runAt: listeners.findIndex((listener) => listener.run !== undefined) };
+  const runAt = listeners.findIndex((listener) => listener.run !== undefined);
+  return { body, listeners, runAt, single: listeners.length === 1 && runAt < 0 ? listeners[0] : undefined };
 }
 
 const nativeThen = Promise.prototype.then;
@@ -30,9 +33,10 @@ const nativeThen = Promise.prototype.then;
 /**
  * The one shared wrapper behind `@Counted()`, `@Timed()`, `@Traced()` and `@Observed()`. It starts every
  * listener, calls the body inside their contexts, tells them when the call really ends and hands back
- * **exactly** what the method returned (the same object), or rethrows the very same error. All layers run
- * in this one function: a decorated call costs two or three stack frames more than a plain one, plus
- * those of the context manager when a span is made active.
+ * **exactly** what the method returned (the same object), or rethrows the very same error. A decorated method's
+ * dispatcher runs these steps itself (`startPlan`, the body, `observeResult`), so that it is the only frame
+ * the wrapper adds while a method without a span runs; this function is the same for one-off calls
+ * (`TracingService.startActiveSpan()`, the RPC interceptor).
  *
  * What "ends" means is decided from the value returned, never from the function's declared kind:
  * - a plain value or a throw: at once;
@@ -48,15 +52,7 @@ const nativeThen = Promise.prototype.then;
  * - a Proxy: the very same object, ended at once; the wrapper reads no property of it.
  */
 export function invokePlan(plan: InvocationPlan, thisArg: unknown, args: unknown[]): unknown {
-  const states = startPlan(plan, thisArg, args);
-  if (plan.runAt >= 0) return enterLayer(plan, thisArg, args, states);
-  let result: unknown;
-  try {
-    result = plan.body.apply(thisArg, args);
-  } catch (error) {
-    return failPlan(plan, states, error);
-  }
-  return observeResult(plan, states, result);
+  return insideLayer(plan, thisArg, args, new Array<unknown>(plan.listeners.length), 0)();
 }
 
 /**
@@ -67,6 +63,28 @@ export function startPlan(plan: InvocationPlan, thisArg: unknown, args: unknown[
   const states = new Array<unknown>(plan.listeners.length);
   startLayers(plan, 0, thisArg, args, states);
   return states;
+}
+
+/** `observeResult` for a plan of one listener without a context (`plan.single`): no states array for a plain value. */
+export function observeSingle(plan: InvocationPlan, state: unknown, result: unknown): unknown {
+  if (result === null || typeof result !== 'object') {
+    safeEnd(plan.single!, state, undefined, false, result);
+    return result;
+  }
+  if (types.isPromise(result)) {
+    const single = plan.single!;
+    try {
+      nativeThen.call(
+        result,
+        (value) => safeEnd(single, state, undefined, false, value),
+        (error) => safeEnd(single, state, error, true, undefined),
+      );
+      return result;
+    } catch {
+      // A subclass whose species constructor throws: the general path measures it as a plain value.
+    }
+  }
+  return observeResult(plan, [state], result);
 }
 
 /** Ends every layer as failed by a synchronous throw, and rethrows the very same error. */
@@ -114,10 +132,11 @@ export function invokeInstrumented<S>(body: MethodBody, thisArg: unknown, args: 
 }
 
 export function observeResult(plan: InvocationPlan, states: unknown[], result: unknown): unknown {
-  if (result === null || typeof result !== 'object' || types.isProxy(result)) {
+  if (result === null || typeof result !== 'object') {
     endAll(plan, states, undefined, false, result);
     return result;
   }
+  // isPromise first: the common case, and it reads nothing of a Proxy either.
   if (types.isPromise(result)) {
     // The intrinsic `then`, not the object's: a subclass's own `then` is not called, nothing new is returned.
     try {
@@ -134,7 +153,7 @@ export function observeResult(plan: InvocationPlan, states: unknown[], result: u
   }
   let shape: 'thenable' | 'generator' | 'observable' | 'plain';
   try {
-    shape = shapeOf(result);
+    shape = types.isProxy(result) ? 'plain' : shapeOf(result);
   } catch {
     // A getter that throws on `then` (or a tag): it is returned as it is, as a plain value.
     shape = 'plain';

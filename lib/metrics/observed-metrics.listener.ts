@@ -26,17 +26,6 @@ export function observedMetricsListener(
   });
   const success = outcome('success', 'none');
   const failures = new ChildCache<Outcome>((exception) => outcome('failure', exception));
-  if (!exemplars) {
-    return {
-      start: () => performance.now(),
-      end(start, error, failed) {
-        const seconds = (performance.now() - start) / 1000;
-        const series = failed ? failures.get(error) : success;
-        series.count.inc();
-        series.time.observe(seconds);
-      },
-    };
-  }
   return {
     start: () => performance.now(),
     end(start, error, failed) {
@@ -44,7 +33,8 @@ export function observedMetricsListener(
       const series = failed ? failures.get(error) : success;
       series.count.inc();
       // The active span is the method's own (the span layer is outside this one).
-      series.time.observeInSpan(seconds, trace.getSpan(context.active())?.spanContext());
+      if (exemplars) series.time.observeInSpan(seconds, trace.getSpan(context.active())?.spanContext());
+      else series.time.observe(seconds);
     },
   };
 }
