@@ -23,7 +23,7 @@ const { context, trace, ROOT_CONTEXT, TraceFlags } = require('@opentelemetry/api
 const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
 const { TracerProvider, BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler } = require('@opentelemetry/sdk-trace');
 const { Span } = require('nestjs-otel');
-const { ObservabilityModule, Traced } = require('../dist');
+const { ObservabilityModule, Traced, Counted, Timed, Observed } = require('../dist');
 const { UnsampledSpan } = require('../dist/tracing/sampling/unsampled.span');
 const { median, mad, roundOrder, medianDifference, medianRatio } = require('./lib/stats');
 const { makeCallLoop, workClasses } = require('./lib/timing');
@@ -63,15 +63,25 @@ trace.setGlobalTracerProvider(provider);
 // Providers: one class per variant, the same tiny body everywhere.
 // ---------------------------------------------------------------------------------------------
 
-const { PlainService, TracedService, OtelSpanService } = workClasses('PlainService', 'TracedService', 'OtelSpanService');
+const { PlainService, TracedService, OtelSpanService, StackedService, ObservedService, ClassTracedService } = workClasses(
+  'PlainService',
+  'TracedService',
+  'OtelSpanService',
+  'StackedService',
+  'ObservedService',
+  'ClassTracedService',
+);
 decorateMethod(TracedService, 'work', [Traced()]);
 decorateMethod(OtelSpanService, 'work', [Span()]);
+decorateMethod(StackedService, 'work', [Counted(), Timed(), Traced()]); // = @Counted() @Timed() @Traced() work() {}
+decorateMethod(ObservedService, 'work', [Observed()]);
+Reflect.decorate([Traced()], ClassTracedService); // = @Traced() on the class
 
-const providers = [PlainService, TracedService, OtelSpanService];
+const providers = [PlainService, TracedService, OtelSpanService, StackedService, ObservedService, ClassTracedService];
 for (const p of providers) Reflect.decorate([Injectable()], p);
 
 class BenchModule {}
-Reflect.decorate([Module({ imports: [ObservabilityModule.forRoot({ metrics: false, tracing: {} })], providers })], BenchModule);
+Reflect.decorate([Module({ imports: [ObservabilityModule.forRoot({ metrics: { defaultMetrics: false, http: false }, tracing: {} })], providers })], BenchModule);
 
 // ---------------------------------------------------------------------------------------------
 // Loops: one compiled loop per variant (own type feedback, bench/lib/timing.js), run inside the
@@ -134,8 +144,13 @@ async function main() {
     { id: 'traced.sampled', label: '@Traced(), sampled', target: traced, context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: OURS },
     { id: 'otel.sampled', label: 'nestjs-otel @Span(), sampled', target: otel, context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: NESTJS_OTEL },
     { id: 'ref.hand', label: 'ref: tracer.startSpan + context.with + end, by hand, sampled', target: handTarget, context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: 'hand-written' },
+    { id: 'classTraced.sampled', label: '@Traced() on the class, sampled', target: app.get(ClassTracedService), context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: OURS },
+    { id: 'stacked.sampled', label: '@Counted() @Timed() @Traced(), sampled', target: app.get(StackedService), context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: OURS },
+    { id: 'observed.sampled', label: '@Observed(), sampled', target: app.get(ObservedService), context: sampledParent, iterations: SPAN_ITERATIONS, baseline: 'plain', spans: OURS },
     { id: 'traced.unsampled', label: '@Traced(), parent not sampled', target: traced, context: unsampledParent, iterations: FAST_ITERATIONS, baseline: 'plain' },
     { id: 'otel.unsampled', label: 'nestjs-otel @Span(), parent not sampled', target: otel, context: unsampledParent, iterations: FAST_ITERATIONS, baseline: 'plain' },
+    { id: 'stacked.unsampled', label: '@Counted() @Timed() @Traced(), parent not sampled', target: app.get(StackedService), context: unsampledParent, iterations: FAST_ITERATIONS, baseline: 'plain' },
+    { id: 'observed.unsampled', label: '@Observed(), parent not sampled', target: app.get(ObservedService), context: unsampledParent, iterations: FAST_ITERATIONS, baseline: 'plain' },
     { id: 'traced.fastPath', label: '@Traced(), in a request the fast path did not sample', target: traced, context: fastPathUnsampled, iterations: FAST_ITERATIONS, baseline: 'plain' },
   ];
   for (const v of variants) {
@@ -168,6 +183,10 @@ async function main() {
   const ratio = (a, b) => medianRatio(byId[a].samples, byId[b].samples);
   rows.find((r) => r.id === 'traced.sampled').ratioToNestjsOtel = ratio('traced.sampled', 'otel.sampled');
   rows.find((r) => r.id === 'traced.unsampled').ratioToNestjsOtel = ratio('traced.unsampled', 'otel.unsampled');
+  // @Observed() against the three decorators stacked, and class-level against method-level @Traced(), per round.
+  rows.find((r) => r.id === 'observed.sampled').ratioToStacked = ratio('observed.sampled', 'stacked.sampled');
+  rows.find((r) => r.id === 'observed.unsampled').ratioToStacked = ratio('observed.unsampled', 'stacked.unsampled');
+  rows.find((r) => r.id === 'classTraced.sampled').ratioToMethodLevel = ratio('classTraced.sampled', 'traced.sampled');
   // @Traced() sampled against the SDK's own floor (startSpan + context.with + end by hand), per round.
   rows.find((r) => r.id === 'traced.sampled').ratioToFloor = ratio('traced.sampled', 'ref.hand');
 

@@ -31,6 +31,7 @@ export type { ManagementOptions, ResolvedManagementOptions } from './observabili
 export { Counted } from './metrics/counted.decorator';
 export type { CountedOptions } from './metrics/counted.decorator';
 export { Timed } from './metrics/timed.decorator';
+export { NoMetrics } from './metrics/no-metrics.decorator';
 export type { TimedOptions } from './metrics/timed.decorator';
 export {
   InjectMetric,
@@ -48,6 +49,9 @@ export type { ExpositionFormat } from './metrics/metrics.renderer';
 export { OBSERVABILITY_TRACER } from './observability.constants';
 export type { TracingOptions, ResolvedTracingOptions } from './observability-options.interface';
 export { Traced } from './tracing/traced.decorator';
+export { NoTrace } from './tracing/no-trace.decorator';
+export { Observed } from './observed/observed.decorator';
+export type { ObservedOptions } from './observed/observed.decorator';
 export type { TracedOptions } from './tracing/traced.decorator';
 export { TracingService } from './tracing/tracing.service';
 export type { ActiveSpanOptions } from './tracing/tracing.service';

@@ -3,6 +3,7 @@ import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
+import { InstrumentationCallbackFailures } from './instrumentation/callback-failures';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
 import { ClusterMetricsService } from './cluster/cluster-metrics.service';
 import { BackgroundHandlersInstaller } from './background/background-handlers.installer';
@@ -150,6 +151,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         useFactory: (options: ResolvedObservabilityOptions): Tracer =>
           (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName, observabilityPackageVersion()),
       },
+      InstrumentationCallbackFailures,
       MethodMetricsInstrumenter,
       TracedInstrumenter,
       HandlerTracingInstrumenter,

@@ -17,7 +17,11 @@ export interface InstrumentationSpec<O = unknown> {
  */
 export interface InvocationListener<S = unknown> {
   start(thisArg: unknown, args: unknown[]): S;
-  end(state: S, error: unknown, failed: boolean): void;
+  /**
+   * `value` is what the call produced on success: the return value of a synchronous call, the resolved value
+   * of a Promise or thenable; `undefined` for a generator or an Observable, and on failure.
+   */
+  end(state: S, error: unknown, failed: boolean, value?: unknown): void;
   /** Runs the method body (and each Observable subscription) inside a context, e.g. the active span. */
   run?<R>(state: S, body: () => R): R;
   cancel?(state: S): void;

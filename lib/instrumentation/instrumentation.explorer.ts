@@ -3,7 +3,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { INSTRUMENTATION_METADATA } from '../observability.constants';
 import { DISPATCHER_INFO, DispatcherInfo } from './instrument-method.decorator';
 import { InstrumentationSpec, MethodInstrumenter } from './instrumentation-spec.interface';
-import { invokeInstrumented, MethodBody } from './invoke-instrumented';
+import { createInvocationPlan, InvocationPlan } from './invoke-instrumented';
 
 /** Injection token of the `MethodInstrumenter[]` that the enabled parts contribute. */
 export const METHOD_INSTRUMENTERS = Symbol('nestjs-observability:method-instrumenters');
@@ -52,21 +52,20 @@ export class InstrumentationExplorer implements OnModuleInit {
   private install(instance: Record<PropertyKey, unknown>, info: DispatcherInfo, specs: InstrumentationSpec[], unhandled: Set<string>): void {
     const layers: Array<{ order: number; spec: InstrumentationSpec; instrumenter: MethodInstrumenter }> = [];
     for (const spec of specs) {
-      const instrumenter = this.instrumenters.find((i) => i.kinds.includes(spec.kind));
-      if (instrumenter) layers.push({ order: instrumenter.order, spec, instrumenter });
-      else if (!(spec.options as { auto?: boolean } | undefined)?.auto) unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
+      // A kind may belong to several parts (`@Observed()`: metrics and tracing), each adding its layer.
+      const instrumenters = this.instrumenters.filter((i) => i.kinds.includes(spec.kind));
+      for (const instrumenter of instrumenters) layers.push({ order: instrumenter.order, spec, instrumenter });
+      if (instrumenters.length > 0) continue;
+      if (!(spec.options as { auto?: boolean } | undefined)?.auto) unhandled.add(`@${capitalize(spec.kind)}() on ${spec.className}.${spec.methodName} is ignored: the part it belongs to is switched off.`);
     }
     if (layers.length === 0) return;
-    // Innermost first; a stable sort keeps decorator order among equals.
-    layers.sort((a, b) => a.order - b.order);
-    const original = info.original;
-    let body: MethodBody = (thisArg, args) => original.apply(thisArg, args);
-    for (const { spec, instrumenter } of layers) {
-      const listener = instrumenter.createListener(spec, instance);
-      const inner = body;
-      body = (thisArg, args) => invokeInstrumented(inner, thisArg, args, listener);
-    }
-    Object.defineProperty(instance, info.slot, { value: body, configurable: true, writable: true, enumerable: false });
+    // Outermost first. Among equals the decorator written nearest the method (applied first) is innermost.
+    layers.sort((a, b) => a.order - b.order).reverse();
+    const plan: InvocationPlan = createInvocationPlan(
+      info.original,
+      layers.map(({ spec, instrumenter }) => instrumenter.createListener(spec, instance)),
+    );
+    Object.defineProperty(instance, info.slot, { value: plan, configurable: true, writable: true, enumerable: false });
   }
 }
 

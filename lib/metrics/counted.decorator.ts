@@ -18,10 +18,27 @@ export interface CountedOptions {
    */
   help?: string;
   /**
-   * Extra labels with fixed values, added to `class`, `method`, `result` and `exception`.
+   * Extra labels, added to `class`, `method`, `result` and `exception`: fixed values, or a function of the call's
+   * arguments (an array) and of what it produced (the return or resolved value; `undefined` on failure). A
+   * function needs `labelNames`; a name it does not return gets `unknown`. Its values are bounded: past
+   * `maxLabelSets` distinct sets per method they all become `other`. If it throws, the call is counted with
+   * `unknown` values and the failure in `observability_instrumentation_callback_errors_total`.
    * @default {}
+   * @example { channel: 'web' }
+   * @example (args, result) => ({ channel: args[0].channel })
    */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | ((args: any[], result: any) => Record<string, string | number | boolean>);
+  /**
+   * The names of the labels that a `labels` function returns, declared up front (a metric's label names are
+   * fixed when it is registered).
+   * @default []
+   */
+  labelNames?: string[];
+  /**
+   * Distinct value sets a `labels` function may produce per method; past it they all become `other`.
+   * @default 100
+   */
+  maxLabelSets?: number;
 }
 
 /**
@@ -30,6 +47,10 @@ export interface CountedOptions {
  * `exception` (the error's class name, `none` on success). A Promise counts when it settles,
  * an Observable when it completes or errors. Errors are rethrown unchanged.
  *
+ * On a class, it applies to every method the class declares (not inherited ones, not getters or setters, not
+ * the constructor), as if each carried `@Counted()` with these options: a method's own `@Counted(...)` wins, and
+ * `@NoMetrics()` leaves a method out.
+ *
  * @example
  * @Counted()
  * async create(dto: CreateOrderDto) { ... }   // orders_service_create_total{class="OrdersService",method="create",result="success",exception="none"}
@@ -37,7 +58,8 @@ export interface CountedOptions {
  * @example
  * @Counted('orders.created')                  // orders_created_total
  */
-export function Counted(nameOrOptions?: string | CountedOptions): MethodDecorator {
+export function Counted(nameOrOptions?: string | CountedOptions): MethodDecorator & ClassDecorator {
   const options: CountedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('counted', options);
+  // On a class, a method's own @Observed() (which has the counted part) wins too.
+  return createInstrumentationDecorator('counted', options, ['counted'], ['counted', 'observed']);
 }

@@ -35,11 +35,16 @@ export interface TimedOptions {
  * A Promise is timed until it settles, an Observable until it completes or errors.
  * Errors are rethrown unchanged.
  *
+ * On a class, it applies to every method the class declares (not inherited ones, not getters or setters, not
+ * the constructor), as if each carried `@Timed()` with these options: a method's own `@Timed(...)` wins, and
+ * `@NoMetrics()` leaves a method out.
+ *
  * @example
  * @Timed()
  * async charge(order: Order) { ... }   // payments_service_charge_seconds_bucket{...}
  */
-export function Timed(nameOrOptions?: string | TimedOptions): MethodDecorator {
+export function Timed(nameOrOptions?: string | TimedOptions): MethodDecorator & ClassDecorator {
   const options: TimedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('timed', options);
+  // On a class, a method's own @Observed() (which has the timed part) wins too.
+  return createInstrumentationDecorator('timed', options, ['timed'], ['timed', 'observed']);
 }

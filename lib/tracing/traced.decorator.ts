@@ -1,4 +1,4 @@
-import type { Attributes, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Span, SpanKind } from '@opentelemetry/api';
 import { createInstrumentationDecorator } from '../instrumentation/instrument-method.decorator';
 
 /**
@@ -19,13 +19,27 @@ export interface TracedOptions {
    */
   kind?: SpanKind;
   /**
-   * Static attributes set on every span.
+   * Attributes of every span: fixed ones, or a function of the call's arguments (an array). The function runs
+   * only when the span is sampled; if it throws, the call goes on, the span gets no such attributes and the
+   * failure is counted in `observability_instrumentation_callback_errors_total`.
    * @default {}
+   * @example { 'payment.provider': 'acme' }
+   * @example (args) => ({ 'order.id': String(args[0]) })
    */
-  attributes?: Attributes;
+  attributes?: Attributes | ((args: any[]) => Attributes);
+  /**
+   * Runs when the call succeeds, before the span ends, with what it produced (the return value, the resolved
+   * value of a Promise or thenable; `undefined` for an Observable or a generator) and the span: to record
+   * something of the result. Runs only for a sampled span. If it throws, the result is unchanged and the failure
+   * is counted, as for `attributes`.
+   * @default undefined
+   * @example (order, span) => span.setAttribute('order.items', order.items.length)
+   */
+  onResult?: (result: any, span: Span) => void;
   /**
    * Opt-in: derives attributes from the call's arguments. Arguments are never recorded otherwise.
-   * Runs only when the span is sampled; if it throws, the call goes on and the span gets no such attributes.
+   * Like `attributes` as a function, with the arguments spread. Runs only when the span is sampled; if it throws,
+   * the call goes on, the span gets no such attributes and the failure is counted.
    * @default undefined
    * @example (orderId: string) => ({ 'order.id': orderId })
    */
@@ -39,11 +53,21 @@ export interface TracedOptions {
  * exception and gets status ERROR, and the error is rethrown unchanged. Under a parent that is not
  * sampled no span is created at all.
  *
+ * On a class, it traces every method the class declares (not inherited ones, not getters or setters, not the
+ * constructor), exactly as if each carried `@Traced()` with these options: a method's own `@Traced(...)` or
+ * `@Observed(...)` wins, and `@NoTrace()` leaves a method out. A `name` given on a class is a prefix: `<name>.<method>`.
+ *
  * @example
  * @Traced()
  * async reserve(orderId: string) { ... }   // span "InventoryService.reserve"
+ *
+ * @example
+ * @Traced()
+ * @Injectable()
+ * export class PaymentsService { ... }      // spans "PaymentsService.<method>"
  */
-export function Traced(nameOrOptions?: string | TracedOptions): MethodDecorator {
+export function Traced(nameOrOptions?: string | TracedOptions): MethodDecorator & ClassDecorator {
   const options: TracedOptions = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : { ...nameOrOptions };
-  return createInstrumentationDecorator('traced', options);
+  // On a class, a method's own @Observed() (which has the traced part) wins too.
+  return createInstrumentationDecorator('traced', options, ['traced'], ['traced', 'observed']);
 }

@@ -5,7 +5,7 @@ import { INSTRUMENTATION_METADATA } from '../../lib/observability.constants';
 import { Counted, Timed } from '../../lib';
 import { DISPATCHER_INFO, DispatcherInfo } from '../../lib/instrumentation/instrument-method.decorator';
 import { InvocationListener } from '../../lib/instrumentation/instrumentation-spec.interface';
-import { invokeInstrumented } from '../../lib/instrumentation/invoke-instrumented';
+import { createInvocationPlan, invokeInstrumented } from '../../lib/instrumentation/invoke-instrumented';
 
 const SWAGGER_KEY = 'swagger/apiOperation';
 const PATTERN_KEY = 'microservices:pattern';
@@ -71,10 +71,7 @@ describe('the instrumentation dispatcher', () => {
     const b = new Subject();
     const info: DispatcherInfo = (Subject.prototype.above as any)[DISPATCHER_INFO];
     const calls: unknown[][] = [];
-    (a as any)[info.slot] = (self: unknown, args: unknown[]) => {
-      calls.push(args);
-      return info.original.apply(self, args);
-    };
+    (a as any)[info.slot] = createInvocationPlan(info.original, [{ start: (_self: unknown, args: unknown[]) => calls.push(args), end: () => undefined }]);
     expect(a.above(1, 1)).toBe(7);
     expect(b.above(1, 1)).toBe(7);
     expect(calls).toEqual([[1, 1]]);
