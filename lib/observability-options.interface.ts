@@ -1,4 +1,5 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
+import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -14,6 +15,7 @@ export type {
 } from './metrics/metrics-options.interface';
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
+export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -48,6 +50,12 @@ export interface ObservabilityModuleOptions {
    * @example { port: 9464 }
    */
   management?: false | ManagementOptions;
+  /**
+   * The outgoing HTTP part: a CLIENT span and `http_client_request_duration_seconds` for every
+   * `fetch()`, undici and `http`/`https` call. `false` switches it off (`traceparent` still goes out).
+   * @default {}
+   */
+  httpClient?: false | HttpClientOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -56,4 +64,5 @@ export interface ResolvedObservabilityOptions {
   tracing: ResolvedTracingOptions;
   health: ResolvedHealthOptions;
   management: ResolvedManagementOptions;
+  httpClient: ResolvedHttpClientOptions;
 }

@@ -5,6 +5,7 @@ import { HttpExchangeListener } from './instrumentation/http-exchange.interface'
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
 import { ClusterMetricsService } from './cluster/cluster-metrics.service';
+import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -170,6 +171,22 @@ export class ObservabilityModule extends ConfigurableModuleClass {
             : []),
           ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
         ],
+      },
+      {
+        provide: HttpClientSubscriber,
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER, ManagementServer],
+        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer, management: ManagementServer) =>
+          new HttpClientSubscriber({
+            options: options.httpClient,
+            tracer: options.httpClient.enabled && options.tracing.enabled ? tracer : null,
+            histogram:
+              options.httpClient.enabled && options.metrics.enabled
+                ? metrics.leanHistogram(HTTP_CLIENT_DURATION_METRIC, 'Duration of outgoing HTTP requests in seconds.', httpClientLabelNames(options.httpClient), options.httpClient.buckets, 'the HTTP client metrics of ObservabilityModule')
+                : null,
+            propagate: options.tracing.enabled && options.tracing.propagateOutgoing,
+            exemplars: options.tracing.enabled && options.tracing.exemplars,
+            managementPort: () => management.port,
+          }),
       },
       HandlerTracingInstaller,
       InstrumentationExplorer,
