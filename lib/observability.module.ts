@@ -1,5 +1,5 @@
 import { DynamicModule, FactoryProvider, Logger, Module, Provider, Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
@@ -52,6 +52,12 @@ export type ObservabilityAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
    */
   optionsTimeoutMs?: number;
 };
+
+/** The port the app's HTTP server listens on, if it does. */
+function listeningPort(host: HttpAdapterHost): number | undefined {
+  const address = (host.httpAdapter?.getHttpServer?.() as { address?: () => unknown } | undefined)?.address?.();
+  return typeof address === 'object' && address !== null ? (address as { port?: number }).port : undefined;
+}
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -174,8 +180,8 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       },
       {
         provide: HttpClientSubscriber,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER, ManagementServer],
-        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer, management: ManagementServer) =>
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER, ManagementServer, HttpAdapterHost],
+        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer, management: ManagementServer, adapterHost: HttpAdapterHost) =>
           new HttpClientSubscriber({
             options: options.httpClient,
             tracer: options.httpClient.enabled && options.tracing.enabled ? tracer : null,
@@ -185,7 +191,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
                 : null,
             propagate: options.tracing.enabled && options.tracing.propagateOutgoing,
             exemplars: options.tracing.enabled && options.tracing.exemplars,
-            managementPort: () => management.port,
+            ownPort: (port: number) => port === management.port || port === listeningPort(adapterHost),
           }),
       },
       HandlerTracingInstaller,

@@ -25,7 +25,8 @@ export interface HttpClientSubscriberDeps {
   /** Whether `traceparent` goes out (`tracing.propagateOutgoing`). */
   propagate: boolean;
   exemplars: boolean;
-  managementPort: () => number | undefined;
+  /** Whether `port` is one of this app's own listening ports, read at call time. */
+  ownPort: (port: number) => boolean;
 }
 
 type NodeClientRequest = HttpClientRequest & { method?: string; protocol?: string; host?: string; path?: string };
@@ -46,7 +47,7 @@ export class HttpClientSubscriber implements OnApplicationShutdown {
   private subscribed = false;
 
   constructor(deps: HttpClientSubscriberDeps) {
-    this.recorder = new ClientCallRecorder(deps.tracer, deps.histogram, new OutgoingCallFilter(deps.options, deps.managementPort), deps.options, deps.exemplars);
+    this.recorder = new ClientCallRecorder(deps.tracer, deps.histogram, new OutgoingCallFilter(deps.options, deps.ownPort), deps.options, deps.exemplars);
     this.propagate = deps.propagate;
     if (deps.tracer === null && deps.histogram === null) return;
     for (const [channel, listener] of this.channels()) diagnosticsChannel.subscribe(channel, listener);

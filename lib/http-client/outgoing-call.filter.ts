@@ -4,8 +4,9 @@ import { OutgoingTarget, pathOnly, urlWithoutQuery } from './outgoing-call';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
 
 /**
- * Which outgoing calls are recorded (`httpClient.hosts`, `httpClient.excludeUrls`, never the module's
- * own management port), and which URL template a recorded one matches.
+ * Which outgoing calls are recorded (`httpClient.hosts`, `httpClient.excludeUrls`; never a call of the
+ * app to its own ports on a loopback address, the management port or the app's HTTP server, which the
+ * server side measures already), and which URL template a recorded one matches.
  */
 export class OutgoingCallFilter {
   private readonly allow: HostPattern[] | null;
@@ -15,8 +16,8 @@ export class OutgoingCallFilter {
 
   constructor(
     options: ResolvedHttpClientOptions,
-    /** The management server's port once it listens, read at call time. */
-    private readonly managementPort: () => number | undefined,
+    /** Whether `port` is one of this app's own (the management server's, the HTTP server's), read at call time. */
+    private readonly ownPort: (port: number) => boolean,
   ) {
     this.allow = options.allowHosts?.map(hostPattern) ?? null;
     this.deny = options.denyHosts.map(hostPattern);
@@ -30,8 +31,7 @@ export class OutgoingCallFilter {
 
   /** Whether the call is recorded (a span and the metric). */
   records(target: OutgoingTarget): boolean {
-    const management = this.managementPort();
-    if (management !== undefined && target.port === management && LOOPBACK.has(target.host)) return false;
+    if (LOOPBACK.has(target.host) && this.ownPort(target.port)) return false;
     if (this.deny.some((p) => p(target))) return false;
     if (this.allow !== null && !this.allow.some((p) => p(target))) return false;
     if (this.excludeUrls.length > 0) {

@@ -29,7 +29,7 @@ describe('httpClient options', () => {
 
 describe('OutgoingCallFilter', () => {
   const target = (url: string) => undiciTarget({ origin: new URL(url).origin, path: new URL(url).pathname + new URL(url).search, method: 'GET' })!;
-  const filter = (httpClient: unknown, management?: number) => new OutgoingCallFilter(resolve(httpClient), () => management);
+  const filter = (httpClient: unknown, own?: number) => new OutgoingCallFilter(resolve(httpClient), (port) => port === own);
 
   it('applies allow, deny (wildcards and ports) and excludeUrls', () => {
     const f = filter({ hosts: { allow: ['*.example.com', 'pricing:8080'], deny: ['secret.example.com'] }, excludeUrls: ['HTTP://API.example.com/health', /\/ping$/] });
@@ -41,7 +41,7 @@ describe('OutgoingCallFilter', () => {
     expect(f.records(target('https://api.example.com/ping'))).toBe(false);
   });
 
-  it('never records the management port on a local address', () => {
+  it('never records the app\'s own ports on a local address', () => {
     const f = filter({}, 9464);
     expect(f.records(target('http://127.0.0.1:9464/metrics'))).toBe(false);
     expect(f.records(target('http://localhost:9464/metrics'))).toBe(false);
