@@ -70,17 +70,12 @@ export class ClientCallRecorder {
     let span: Span | null = null;
     if (this.tracer !== null && !foreign && samplesChildren(parent, this.options.rootSpans)) {
       const name = `${method === '_OTHER' ? 'HTTP' : method}${template === undefined ? '' : ` ${template}`}`;
-      span = this.tracer.startSpan(
-        name,
-        { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'server.address': target.host, 'server.port': target.port } },
-        parent,
-      );
-      if (span.isRecording()) {
-        const attributes: Attributes = { 'url.full': redactedUrl(target) };
-        if (method === '_OTHER') attributes['http.request.method_original'] = target.method.slice(0, 64);
-        if (template !== undefined) attributes['url.template'] = template;
-        span.setAttributes(attributes);
-      }
+      // Under a sampled parent (or as a root span) the span is almost always sampled: every attribute is
+      // given at the start, in one object, for any sampler to see.
+      const attributes: Attributes = { 'http.request.method': method, 'server.address': target.host, 'server.port': target.port, 'url.full': redactedUrl(target) };
+      if (method === '_OTHER') attributes['http.request.method_original'] = target.method.slice(0, 64);
+      if (template !== undefined) attributes['url.template'] = template;
+      span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
     }
     return { target, method, template, start, span, context: span === null ? parent : trace.setSpan(parent, span) };
   }

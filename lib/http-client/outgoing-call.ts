@@ -80,7 +80,9 @@ export function redactedUrl(target: OutgoingTarget): string {
   }
   const hash = path.indexOf('#');
   const bare = path.slice(0, q !== -1 ? q : hash !== -1 ? hash : undefined);
-  return bounded(redactSecrets(origin(target) + bare + query).replaceAll(REDACTED, REDACTED_VALUE));
+  // The origin has no credentials (never read) and the query no values left: only the path may still
+  // quote a secret (`/reset/password=…`).
+  return bounded(origin(target) + redactSecrets(bare).replaceAll(REDACTED, REDACTED_VALUE) + query);
 }
 
 /** What OpenTelemetry's conventions write in place of a redacted value. */
