@@ -1,5 +1,6 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
+import type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -16,6 +17,7 @@ export type {
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
+export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -56,6 +58,12 @@ export interface ObservabilityModuleOptions {
    * @default {}
    */
   httpClient?: false | HttpClientOptions;
+  /**
+   * The WebSocket part: a span, a duration and message counts per `@SubscribeMessage()` handler, and
+   * open connections per gateway (socket.io and ws). `false` switches it off.
+   * @default {}
+   */
+  websockets?: false | WebSocketOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -65,4 +73,5 @@ export interface ResolvedObservabilityOptions {
   health: ResolvedHealthOptions;
   management: ResolvedManagementOptions;
   httpClient: ResolvedHttpClientOptions;
+  websockets: ResolvedWebSocketOptions;
 }

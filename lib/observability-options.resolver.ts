@@ -1,5 +1,6 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { resolveHttpClientOptions } from './http-client/http-client-options.resolver';
+import { resolveWebSocketOptions } from './websockets/websocket-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
@@ -46,7 +47,7 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
@@ -54,7 +55,7 @@ export function resolveObservabilityOptions(
   if (management.enabled && !(metrics.enabled && metrics.endpoint) && !health.enabled) {
     throw new ObservabilityConfigError('Option "management" serves /metrics and the health probes, but there is neither ("metrics" or "metrics.path" is false, and "health" is false).');
   }
-  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management, httpClient: resolveHttpClientOptions(raw.httpClient) };
+  return { metrics, tracing: resolveTracing(raw.tracing, metrics.path), health, management, httpClient: resolveHttpClientOptions(raw.httpClient), websockets: resolveWebSocketOptions(raw.websockets) };
 }
 
 function resolveManagement(input: ManagementOptions | false | undefined): ResolvedManagementOptions {

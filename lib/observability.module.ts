@@ -5,6 +5,8 @@ import { HttpExchangeListener } from './instrumentation/http-exchange.interface'
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
 import { ClusterMetricsService } from './cluster/cluster-metrics.service';
+import { GatewayInstrumentationInstaller } from './websockets/gateway-instrumentation.installer';
+import { GatewayInstrumenter } from './websockets/gateway.instrumenter';
 import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
@@ -153,13 +155,21 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HandlerTracingInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, MetricsService, OBSERVABILITY_TRACER],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
           traced: TracedInstrumenter,
           handlers: HandlerTracingInstrumenter,
-        ): MethodInstrumenter[] => [...(options.metrics.enabled ? [metrics] : []), ...(options.tracing.enabled ? [traced, handlers] : [])],
+          metricsService: MetricsService,
+          tracer: Tracer,
+        ): MethodInstrumenter[] => [
+          ...(options.metrics.enabled ? [metrics] : []),
+          ...(options.tracing.enabled ? [traced, handlers] : []),
+          ...(options.websockets.enabled && (options.metrics.enabled || options.tracing.enabled)
+            ? [new GatewayInstrumenter(options.tracing.enabled ? tracer : null, options.metrics.enabled ? metricsService : null, options)]
+            : []),
+        ],
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
@@ -195,6 +205,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           }),
       },
       HandlerTracingInstaller,
+      GatewayInstrumentationInstaller,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,

@@ -83,7 +83,7 @@ describe('resolveObservabilityOptions', () => {
     [{ tracing: { excludePaths: '/metrics' } }, 'Invalid option "tracing.excludePaths"'],
     [{ tracing: { tracerProvider: {} } }, 'Invalid option "tracing.tracerProvider": expected an OpenTelemetry TracerProvider (with getTracer()), got an object.'],
     [{ tracing: { sampler: 1 } }, 'Unknown option "tracing.sampler". Known options of "tracing": excludePaths, exemplars, routeHandlers, rpc, interceptor'],
-    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health, management, httpClient.'],
+    [{ metrix: {} }, 'Unknown option "options.metrix". Known options of "options": metrics, tracing, health, management, httpClient, websockets.'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
     [{ metrics: { path: '/health/live/' } }, 'Options "metrics.path" and "health.probePaths.liveness" both put an endpoint on /health/live'],
     [{ health: { path: '/k8s', probePaths: { startup: 'READY', readiness: 'ready' } } }, 'Options "health.probePaths.readiness" and "health.probePaths.startup" both put an endpoint on /k8s/READY'],
