@@ -4,27 +4,11 @@
  * records what the page says.
  */
 import { INestApplication, Type } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import request from 'supertest';
-import * as ts from 'typescript';
 import { createTestApp, PLATFORMS } from '../fixtures/create-test-app';
-import { extractSnippets } from '../support/doc-snippets';
-import { ROOT } from '../support/sample-process';
-
-function loadSnippetModule(page: string, file: string): Record<string, unknown> {
-  const snippet = extractSnippets(page, readFileSync(join(ROOT, page), 'utf8')).find((s) => s.file === file);
-  if (!snippet) throw new Error(`${page} has no ${file} block`);
-  const { outputText } = ts.transpileModule(snippet.code, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true },
-  });
-  const module = { exports: {} as Record<string, unknown> };
-  const load = (name: string) => (name === 'nestjs-observability' ? require('../../lib') : require(name));
-  new Function('require', 'module', 'exports', outputText)(load, module, module.exports);
-  return module.exports;
-}
+import { loadSnippetModule } from '../support/snippet-module';
 
 describe.each(PLATFORMS)('docs/http-client.md on %s', (platform) => {
   let pricing: Server;

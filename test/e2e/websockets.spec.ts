@@ -11,10 +11,12 @@ import WebSocket from 'ws';
 import { ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { ChatModule } from '../fixtures/websockets/gateways';
+import { loadSnippetModule } from '../support/snippet-module';
+import { Type } from '@nestjs/common';
 
 type Transport = 'socket.io' | 'ws';
 
-/** One client of either kind: send an event, await its reply (or none within `quietMs`). */
+/** One client of either kind: send an event, await its reply (or `undefined` when none came within 2 s). */
 interface Client {
   send(event: string, data?: unknown): Promise<unknown>;
   close(): Promise<void>;
@@ -27,7 +29,7 @@ async function connect(transport: Transport, port: number): Promise<Client> {
     return {
       send: (event, data) =>
         new Promise((resolve) => {
-          const timer = setTimeout(() => resolve(undefined), 300);
+          const timer = setTimeout(() => resolve(undefined), 2000);
           socket.once('exception', (e) => (clearTimeout(timer), resolve({ exception: e })));
           // A WsResponse ({ event, data }) comes back as that event, a plain value as the ack.
           socket.once(event, (reply: unknown) => (clearTimeout(timer), resolve(reply)));
@@ -43,7 +45,7 @@ async function connect(transport: Transport, port: number): Promise<Client> {
   return {
     send: (event, data) =>
       new Promise((resolve) => {
-        const timer = setTimeout(() => (ws.off('message', onMessage), resolve(undefined)), 300);
+        const timer = setTimeout(() => (ws.off('message', onMessage), resolve(undefined)), 2000);
         const onMessage = (raw: WebSocket.RawData) => {
           clearTimeout(timer);
           resolve(JSON.parse(String(raw)));
@@ -139,5 +141,30 @@ describe.each(PLATFORMS)('WebSocket gateways on %s', (platform) => {
       await b.close();
       await until(async () => (await open()) === 0, 'no open connection');
     });
+  });
+});
+
+describe.each(PLATFORMS)('docs/websockets.md on %s', (platform) => {
+  it('the snippet boots: a reply, a WsException, and what the page says is recorded', async () => {
+    const { AppModule } = loadSnippetModule('docs/websockets.md', 'src/chat.gateway.ts') as { AppModule: Type<unknown> };
+    const app = await createTestApp(platform, AppModule);
+    try {
+      await app.listen(0, '127.0.0.1');
+      const port = (app.getHttpServer().address() as { port: number }).port;
+      const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
+      try {
+        const said = new Promise((resolve) => socket.once('said', resolve));
+        socket.emit('say', 'hello');
+        expect(await said).toBe('hello');
+      } finally {
+        socket.disconnect();
+      }
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(sampleValue(text, 'websocket_server_messages_received_total', { gateway: 'ChatGateway', event: 'say' })).toBe(1);
+      expect(sampleValue(text, 'websocket_server_messages_sent_total', { gateway: 'ChatGateway', event: 'say' })).toBe(1);
+      expect(sampleValue(text, 'websocket_server_message_duration_seconds_count', { gateway: 'ChatGateway', event: 'say', outcome: 'success' })).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 });
