@@ -6,6 +6,8 @@
  * channels:
  *
  * - bare: no subscriber (no span, no metric, no traceparent);
+ * - traceparent only: `OutgoingPropagationSubscriber`, what the module did before `httpClient` (and
+ *   still does with `httpClient: false`): the share of the cost that is undici adding a header;
  * - metrics + unsampled: the histogram, and `traceparent` with flags 00 under an unsampled parent (what
  *   an unsampled request's call costs: no span);
  * - metrics + sampled: the histogram, a CLIENT span under a sampled parent (SDK `sampleRatio: 1`,
@@ -23,6 +25,7 @@ const { startObservabilitySdk } = require('../dist');
 const { HttpClientSubscriber } = require('../dist/http-client/http-client.subscriber');
 const { resolveHttpClientOptions } = require('../dist/http-client/http-client-options.resolver');
 const { LeanHistogram } = require('../dist/metrics/lean-histogram.metric');
+const { OutgoingPropagationSubscriber } = require('../dist/tracing/outgoing-propagation.subscriber');
 const { median, mad, roundOrder, medianRatio } = require('./lib/stats');
 
 const quick = process.argv.includes('--quick');
@@ -59,7 +62,11 @@ async function batch(url, variant) {
   let sub = null;
   let parent = UNSAMPLED;
   let span = null;
-  if (variant !== 'bare') sub = subscriber();
+  if (variant === 'propagation') {
+    const propagation = new OutgoingPropagationSubscriber();
+    propagation.subscribe();
+    sub = { onApplicationShutdown: () => propagation.unsubscribe() };
+  } else if (variant !== 'bare') sub = subscriber();
   if (variant === 'sampled') {
     span = tracer.startSpan('GET /quotes/:item');
     parent = trace.setSpan(context.active(), span);
@@ -74,7 +81,7 @@ async function batch(url, variant) {
 
 async function main() {
   const { child, url } = await startServer();
-  const variants = ['bare', 'unsampled', 'sampled'];
+  const variants = ['bare', 'propagation', 'unsampled', 'sampled'];
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     for (const variant of roundOrder(variants, round)) {
@@ -87,6 +94,7 @@ async function main() {
   const us = (v) => median(samples[v]) * 1000;
   const rows = [
     ['bare fetch() (no module)', us('bare'), mad(samples.bare) * 1000, 1, ''],
+    ['traceparent 00 only (the module before httpClient)', us('propagation'), mad(samples.propagation) * 1000, medianRatio(samples.propagation, samples.bare), ''],
     ['module: metrics + unsampled (traceparent 00)', us('unsampled'), mad(samples.unsampled) * 1000, medianRatio(samples.unsampled, samples.bare), '≤ 1.05×'],
     ['module: metrics + sampled CLIENT span', us('sampled'), mad(samples.sampled) * 1000, medianRatio(samples.sampled, samples.bare), '≤ 1.15×'],
   ];
