@@ -19,6 +19,8 @@ export type {
   ResolvedHttpMetricsOptions,
 } from './observability-options.interface';
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
+export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
+export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';

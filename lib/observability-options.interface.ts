@@ -1,4 +1,6 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
+import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
+import type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -16,6 +18,8 @@ export type {
 } from './metrics/metrics-options.interface';
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
+export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
+export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -69,6 +73,18 @@ export interface ObservabilityModuleOptions {
    * @example { url: 'http://pushgateway:9091', job: 'orders-import' }
    */
   pushgateway?: false | PushgatewayOptions;
+  /**
+   * The outgoing HTTP part: a CLIENT span and `http_client_request_duration_seconds` for every
+   * `fetch()`, undici and `http`/`https` call. `false` switches it off (`traceparent` still goes out).
+   * @default {}
+   */
+  httpClient?: false | HttpClientOptions;
+  /**
+   * The WebSocket part: a span, a duration and message counts per `@SubscribeMessage()` handler, and
+   * open connections per gateway (socket.io and ws). `false` switches it off.
+   * @default {}
+   */
+  websockets?: false | WebSocketOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -80,4 +96,6 @@ export interface ResolvedObservabilityOptions {
   schedule: ResolvedBackgroundOptions;
   events: ResolvedBackgroundOptions;
   pushgateway: ResolvedPushgatewayOptions;
+  httpClient: ResolvedHttpClientOptions;
+  websockets: ResolvedWebSocketOptions;
 }

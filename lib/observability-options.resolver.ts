@@ -1,6 +1,8 @@
 import { resolveClusterOptions } from './cluster/cluster-options.resolver';
 import { resolveBackgroundOptions } from './background/background-options.resolver';
 import { resolvePushgatewayOptions } from './pushgateway/pushgateway-options.resolver';
+import { resolveHttpClientOptions } from './http-client/http-client-options.resolver';
+import { resolveWebSocketOptions } from './websockets/websocket-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
@@ -48,7 +50,7 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'schedule', 'events', 'pushgateway', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'schedule', 'events', 'pushgateway', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
@@ -64,6 +66,8 @@ export function resolveObservabilityOptions(
     schedule: resolveBackgroundOptions('schedule', raw.schedule, metrics.timedBuckets),
     events: resolveBackgroundOptions('events', raw.events, metrics.timedBuckets),
     pushgateway: resolvePushgatewayOptions(raw.pushgateway, metrics.enabled),
+    httpClient: resolveHttpClientOptions(raw.httpClient),
+    websockets: resolveWebSocketOptions(raw.websockets),
   };
 }
 

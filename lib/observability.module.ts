@@ -1,5 +1,5 @@
 import { DynamicModule, FactoryProvider, Logger, Module, Provider, Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
@@ -10,6 +10,9 @@ import { BackgroundHandlersInstaller } from './background/background-handlers.in
 import { EventHandlerInstrumenter } from './background/event-handler.instrumenter';
 import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
 import { PushgatewayService } from './pushgateway/pushgateway.service';
+import { GatewayInstrumentationInstaller } from './websockets/gateway-instrumentation.installer';
+import { GatewayInstrumenter } from './websockets/gateway.instrumenter';
+import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -57,6 +60,12 @@ export type ObservabilityAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
    */
   optionsTimeoutMs?: number;
 };
+
+/** The port the app's HTTP server listens on, if it does. */
+function listeningPort(host: HttpAdapterHost): number | undefined {
+  const address = (host.httpAdapter?.getHttpServer?.() as { address?: () => unknown } | undefined)?.address?.();
+  return typeof address === 'object' && address !== null ? (address as { port?: number }).port : undefined;
+}
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -159,7 +168,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       EventHandlerInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, ScheduledJobInstrumenter, EventHandlerInstrumenter],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, ScheduledJobInstrumenter, EventHandlerInstrumenter, MetricsService, OBSERVABILITY_TRACER],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
@@ -167,12 +176,17 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           handlers: HandlerTracingInstrumenter,
           scheduled: ScheduledJobInstrumenter,
           events: EventHandlerInstrumenter,
+          metricsService: MetricsService,
+          tracer: Tracer,
         ): MethodInstrumenter[] => [
           ...(options.metrics.enabled ? [metrics] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
           // Background handlers: a span, a metric, or both.
           ...(options.metrics.enabled || options.tracing.enabled
             ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
+            : []),
+          ...(options.websockets.enabled && (options.metrics.enabled || options.tracing.enabled)
+            ? [new GatewayInstrumenter(options.tracing.enabled ? tracer : null, options.metrics.enabled ? metricsService : null, options)]
             : []),
         ],
       },
@@ -193,8 +207,25 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
         ],
       },
+      {
+        provide: HttpClientSubscriber,
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER, ManagementServer, HttpAdapterHost],
+        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer, management: ManagementServer, adapterHost: HttpAdapterHost) =>
+          new HttpClientSubscriber({
+            options: options.httpClient,
+            tracer: options.httpClient.enabled && options.tracing.enabled ? tracer : null,
+            histogram:
+              options.httpClient.enabled && options.metrics.enabled
+                ? metrics.leanHistogram(HTTP_CLIENT_DURATION_METRIC, 'Duration of outgoing HTTP requests in seconds.', httpClientLabelNames(options.httpClient), options.httpClient.buckets, 'the HTTP client metrics of ObservabilityModule')
+                : null,
+            propagate: options.tracing.enabled && options.tracing.propagateOutgoing,
+            exemplars: options.tracing.enabled && options.tracing.exemplars,
+            ownPort: (port: number) => port === management.port || port === listeningPort(adapterHost),
+          }),
+      },
       HandlerTracingInstaller,
       BackgroundHandlersInstaller,
+      GatewayInstrumentationInstaller,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,

@@ -19,6 +19,8 @@ import { sampleVersion } from './sample-version';
         shutdownTimeoutMs: Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 31_000),
         liveness: { maxEventLoopDelayMs: 1000 },
       },
+      // Calls to pricing are recorded as GET /prices/{item}, one series per template, not per item.
+      httpClient: { urlTemplates: ['/prices/{item}'] },
     }),
     OrdersModule,
   ],

@@ -23,7 +23,8 @@ export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationSh
     metrics: MetricsService,
   ) {
     if (!options.tracing.enabled) return;
-    if (options.tracing.propagateOutgoing) {
+    // With the outgoing HTTP part on, it propagates its client spans' context itself.
+    if (options.tracing.propagateOutgoing && !options.httpClient.enabled) {
       this.outgoing.subscribe();
       this.subscribed = true;
     }

@@ -14,7 +14,7 @@ import { metricNames, substituteGrafanaVariables } from '../support/promql-names
 import { buildSample, freePort, isRunning, repoTempDir, ROOT, SampleProcess } from '../support/sample-process';
 
 const DEPLOY = join(ROOT, 'deploy');
-const ALERTS = ['HealthReadinessFailing', 'HttpHighErrorRatio', 'HttpHighLatencyP95', 'ScheduledJobFailing', 'ScheduledJobStopped', 'TargetDown'];
+const ALERTS = ['HealthReadinessFailing', 'HttpDependencyHighErrorRatio', 'HttpHighErrorRatio', 'HttpHighLatencyP95', 'ScheduledJobFailing', 'ScheduledJobStopped', 'TargetDown'];
 
 /** Replaces `search` in `text`, which must occur exactly once (so a reshaped deploy file fails loudly). */
 function replaceOnce(text: string, search: string | RegExp, replacement: string): string {
@@ -165,12 +165,15 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
     // service.version comes from the package.json, not npm_package_version (unset: `node main.js` as in the Dockerfile).
     expect(root.resource['service.version']).toBe(PACKAGE_VERSION);
 
-    // The pricing server span's parent is the orders process's client span, in the same trace.
-    const parent = ordersSpans.find((s) => s.spanId === pricingServer.parentSpanId);
-    expect(parent).toMatchObject({ name: 'PricingClient.quote', kind: OTLP_SPAN_KIND.SPAN_KIND_CLIENT });
+    // The pricing server span's parent is the orders process's client span (httpClient), in the same trace.
+    const client = ordersSpans.find((s) => s.spanId === pricingServer.parentSpanId);
+    expect(client).toMatchObject({ name: 'GET /prices/{item}', kind: OTLP_SPAN_KIND.SPAN_KIND_CLIENT });
+    expect(client!.attributes).toMatchObject({ 'http.request.method': 'GET', 'server.address': '127.0.0.1', 'url.template': '/prices/{item}', 'http.response.status_code': 200 });
     expect(pricingServer.kind).toBe(OTLP_SPAN_KIND.SPAN_KIND_SERVER);
     expect(pricingServer.resource['process.pid']).not.toBe(root.resource['process.pid']);
-    // …whose chain of parents leads to the orders server span: POST /orders → OrdersService.create → PricingClient.quote.
+    // …whose chain of parents leads to the orders server span: POST /orders → OrdersService.create → PricingClient.quote → GET /prices/{item}.
+    const parent = ordersSpans.find((s) => s.spanId === client!.parentSpanId);
+    expect(parent).toMatchObject({ name: 'PricingClient.quote', kind: OTLP_SPAN_KIND.SPAN_KIND_INTERNAL });
     const create = ordersSpans.find((s) => s.spanId === parent!.parentSpanId);
     expect(create?.name).toBe('OrdersService.create');
     expect(create?.parentSpanId).toBe(root.spanId);
@@ -215,6 +218,12 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
 
     const pricingRate = await vector('sum(rate(http_server_request_duration_seconds_count{job="pricing-sample", http_route="/prices/:item"}[1m]))');
     expect(Number(pricingRate[0]?.value[1])).toBeGreaterThan(0);
+    // The orders service's calls to pricing, seen from its side (httpClient), one series per template.
+    const calls = await vector('sum by (server_address, url_template, http_response_status_code) (http_client_request_duration_seconds_count{job="orders-sample"})');
+    expect(calls.map((c) => c.metric)).toEqual([{ server_address: '127.0.0.1', url_template: '/prices/{item}', http_response_status_code: '200' }]);
+    // …as many as the pricing service counted itself, once both scrapes are past the last call.
+    const counts = 'sum(http_client_request_duration_seconds_count{job="orders-sample"}) - sum(http_server_request_duration_seconds_count{job="pricing-sample", http_route="/prices/:item"})';
+    await p.waitFor('equal client and server counts', async () => ((await vector(counts))[0]?.value[1] === '0' ? true : undefined));
 
     const gauges = await vector('health_indicator_status');
     const gauge = (job: string, probe: string, indicator: string) =>
@@ -333,20 +342,20 @@ describe('promtool on deploy/', () => {
 
   it('check config: deploy/prometheus.yml, and a copy of it with the rules by absolute path', () => {
     const asIs = promtool(['check', 'config', join(DEPLOY, 'prometheus.yml')]);
-    expect(asIs.output).toContain('SUCCESS: 6 rules found');
+    expect(asIs.output).toContain('SUCCESS: 7 rules found');
     expect(asIs.status).toBe(0);
     const copy = join(dir, 'prometheus.yml');
     const token = join(dir, 'token');
     writeFileSync(token, 'x\n');
     writeFileSync(copy, localPrometheusConfig(3000, 3001, token));
     const checked = promtool(['check', 'config', copy]);
-    expect(checked.output).toContain('SUCCESS: 6 rules found');
+    expect(checked.output).toContain('SUCCESS: 7 rules found');
     expect(checked.status).toBe(0);
   });
 
   it('check rules deploy/alerts.yml', () => {
     const { status, output } = promtool(['check', 'rules', join(DEPLOY, 'alerts.yml')]);
-    expect(output).toContain('SUCCESS: 6 rules found');
+    expect(output).toContain('SUCCESS: 7 rules found');
     expect(status).toBe(0);
   });
 

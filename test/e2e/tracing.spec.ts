@@ -123,9 +123,11 @@ describe.each(PLATFORMS)('tracing on %s', (platform) => {
     const root = server('GET /items/downstream');
     expect(res.body.traceId).toBe(root.spanContext().traceId);
     expect(sink.received).toHaveLength(2);
-    for (const headers of sink.received) {
-      expect(headers.traceparent).toBe(`00-${root.spanContext().traceId}-${root.spanContext().spanId}-01`);
-    }
+    // Each call went out under its own CLIENT span (httpClient), a child of the server span.
+    await spans.waitFor(3);
+    const clients = spans.all().filter((s) => s.kind === SpanKind.CLIENT);
+    expect(clients.map((s) => spans.parentId(s))).toEqual([root.spanContext().spanId, root.spanContext().spanId]);
+    expect(sink.received.map((h) => h.traceparent).sort()).toEqual(clients.map((c) => `00-${c.spanContext().traceId}-${c.spanContext().spanId}-01`).sort());
   });
 
   it('does not trace /metrics, and names unmatched requests by method only', async () => {
