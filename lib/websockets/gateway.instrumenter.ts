@@ -11,8 +11,6 @@ import { ConnectionCounter, ConnectionCounting, WS_MESSAGE_KIND, WsMessageSpecOp
 interface MessageState {
   start: number;
   span: Span | null;
-  reply: boolean;
-  ran: boolean;
 }
 
 interface Meters {
@@ -96,26 +94,20 @@ export class GatewayInstrumenter implements MethodInstrumenter, ConnectionCounti
           };
           span = tracer.startSpan(name, { kind: SpanKind.CONSUMER, attributes });
         }
-        return { start: performance.now(), span, reply: false, ran: false };
+        return { start: performance.now(), span };
       },
       run(state: MessageState, body) {
-        const result = state.span === null ? body() : context.with(trace.setSpan(context.active(), state.span), body);
-        // Later runs are subscriptions of a returned Observable, whose values are not counted.
-        if (state.ran) return result;
-        state.ran = true;
-        // A reply is what Nest sends back: a value, or what a native Promise resolves to (observed, not changed).
-        if (result instanceof Promise) (result as Promise<unknown>).then((value) => void (state.reply = value !== undefined && value !== null), () => undefined);
-        else state.reply = result !== undefined && result !== null && !isObservableLike(result);
-        return result;
+        return state.span === null ? body() : context.with(trace.setSpan(context.active(), state.span), body);
       },
-      end(state: MessageState, error, didFail) {
+      // `value` is what Nest sends back: the returned value, or what a Promise resolved to (an Observable's values are not counted).
+      end(state: MessageState, error, didFail, value) {
         const seconds = (performance.now() - state.start) / 1000;
         if (state.span !== null) {
           if (didFail) recordError(state.span, error);
           state.span.end();
         }
         (didFail ? failed : ok)?.observeInSpan(seconds, state.span?.spanContext());
-        if (!didFail && state.reply) sent?.inc();
+        if (!didFail && value !== undefined && value !== null && !isObservableLike(value)) sent?.inc();
       },
       cancel(state: MessageState) {
         state.span?.end();
