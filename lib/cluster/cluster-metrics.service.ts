@@ -5,16 +5,20 @@ import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, compactRegistry, snapshotRegistry } from './cluster-aggregation';
+import { aggregateSnapshots, foldSnapshots, snapshotRegistry } from './cluster-aggregation';
 import { ClusterDirectory, FoldedSnapshot, isAlive, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
 import { askPeer, PeerServer } from './cluster-peers';
+import { ClusterSumFloor } from './cluster-sum-floor';
 
 /** Dead workers' files that are folded into one once there are this many. */
 const FOLD_AT = 4;
 
 /** The module's own gauges that are kept per worker (summing 1 = up over workers means nothing). */
 const MODULE_PER_WORKER = ['health_indicator_status'];
+
+/** The module's counter of the times the sum floor held a series up (see `ClusterSumFloor`). */
+export const SUM_FLOOR_METRIC = 'cluster_sum_floor_applied_total';
 
 /**
  * `metrics.cluster`: makes `/metrics` answer with the sum over every worker of the deployment. At boot
@@ -42,6 +46,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   /** Set at shutdown: the last snapshot written and this worker's file turned into a dead one. */
   private retirement: Promise<void> | null = null;
   private readonly defaultLabels: Readonly<Record<string, string>>;
+  private floor: ClusterSumFloor | null = null;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
@@ -62,6 +67,12 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const directory = new ClusterDirectory(options.directory);
     await directory.ensureWritable();
     this.perWorker = new Set([...this.metrics.processMetricNames, ...MODULE_PER_WORKER, ...options.perWorker]);
+    const floorActs = this.metrics.counter({
+      name: SUM_FLOOR_METRIC,
+      help: 'Summed cluster series that came out below what this worker showed before and were held at that value (0 while sums are exact).',
+      labelNames: ['metric'],
+    });
+    this.floor = new ClusterSumFloor((metric) => floorActs.inc({ metric }));
     this.server = new PeerServer(directory.socketPath(this.id), async () => (await this.snapshot()).json);
     await directory.withBootLock(async () => {
       await this.join(directory, options);
@@ -121,7 +132,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
     // A worker that answered and then retired itself is counted once, from its answer.
     const liveIds = new Set(live.map((snapshot) => snapshot.id));
-    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker);
+    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker, this.floor ?? undefined);
   }
 
   /**
@@ -151,7 +162,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       await directory.withBootLock(async () => {
         const { listing, folded, unfolded, snapshots } = await this.readKept(directory);
         if (unfolded.length < FOLD_AT) return;
-        const metrics = await compactRegistry(aggregateSnapshots([], snapshots, this.perWorker));
+        const metrics = foldSnapshots(snapshots, this.perWorker);
         // Dead files an earlier fold held but could not remove (it was interrupted) stay held.
         const stillHeld = (folded?.ids ?? []).filter((id) => listing.dead.includes(id));
         await directory.writeFolded(
