@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
@@ -19,6 +19,9 @@ const MODULE_PER_WORKER = ['health_indicator_status'];
 
 /** The module's counter of the times the sum floor held a series up (see `ClusterSumFloor`). */
 export const SUM_FLOOR_METRIC = 'cluster_sum_floor_applied_total';
+
+/** The module's counter of peers left out of a scrape (stopped, blocked, busy booting or closing). */
+export const PEERS_MISSED_METRIC = 'cluster_peers_missed_total';
 
 /**
  * `metrics.cluster`: makes `/metrics` answer with the sum over every worker of the deployment. At boot
@@ -47,6 +50,9 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private retirement: Promise<void> | null = null;
   private readonly defaultLabels: Readonly<Record<string, string>>;
   private floor: ClusterSumFloor | null = null;
+  private peersMissed: Counter<'reason'> | null = null;
+  /** Each peer's last answer to this worker: its values when it misses a later scrape. */
+  private readonly lastKnown = new Map<string, WorkerSnapshot>();
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
@@ -73,6 +79,11 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       labelNames: ['metric'],
     });
     this.floor = new ClusterSumFloor((metric) => floorActs.inc({ metric }));
+    this.peersMissed = this.metrics.counter({
+      name: PEERS_MISSED_METRIC,
+      help: 'Peers left out of a cluster scrape (reason: timeout, past metrics.cluster.peerTimeoutMs; refused, closing; error): their last-known values were used.',
+      labelNames: ['reason'],
+    });
     this.server = new PeerServer(directory.socketPath(this.id), async () => (await this.snapshot()).json);
     await directory.withBootLock(async () => {
       await this.join(directory, options);
@@ -120,14 +131,26 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
         .filter((id) => id !== this.id)
         .map(async (id) => {
           const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs);
-          if (answer.ok) return void live.push(answer.snapshot);
+          if (answer.ok) {
+            this.lastKnown.set(id, answer.snapshot);
+            return void live.push(answer.snapshot);
+          }
           // It died: its last snapshot (written before any scrape saw its counts) is kept, read below.
-          if (answer.reason === 'gone' && !isAlive(pidOf(id))) return void (await directory.retire(id));
-          // Alive but slow, booting or closing: its file has everything a scrape reported of it.
-          const file = await directory.readSnapshot(id);
-          if (file) live.push(file);
+          if (answer.reason === 'gone' && !isAlive(pidOf(id))) {
+            this.lastKnown.delete(id);
+            return void (await directory.retire(id));
+          }
+          // Alive but stopped, blocked, booting or closing: left out of this scrape, counted, and its
+          // last-known values used: the newer of its last answer here and its file (which holds
+          // everything any scrape reported of it).
+          this.peersMissed?.inc({ reason: answer.reason === 'gone' ? 'refused' : answer.reason });
+          const file = await directory.readSnapshot(id).catch(() => null);
+          const known = this.lastKnown.get(id);
+          const newest = known && (!file || known.seq >= file.seq) ? known : file;
+          if (newest) live.push(newest);
         }),
     ]);
+    for (const id of this.lastKnown.keys()) if (!listing.workers.includes(id)) this.lastKnown.delete(id);
     const kept = await this.readKept(directory);
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
     // A worker that answered and then retired itself is counted once, from its answer.
