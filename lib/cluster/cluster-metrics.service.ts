@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { Counter, Registry } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { aggregateSnapshots, foldSnapshots, snapshotRegistry } from './cluster-aggregation';
-import { ClusterDirectory, FoldedSnapshot, isAlive, WorkerSnapshot } from './cluster-directory';
+import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
 import { askPeer, PeerServer } from './cluster-peers';
 import { ClusterSumFloor } from './cluster-sum-floor';
+import { isIdAlive, isStopped, newWorkerId, pidOf } from './worker-identity';
 
 /** Dead workers' files that are folded into one once there are this many. */
 const FOLD_AT = 4;
@@ -34,7 +34,7 @@ export const PEERS_MISSED_METRIC = 'cluster_peers_missed_total';
 export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ObservabilityModule');
   private readonly options: ResolvedClusterMetricsOptions | false;
-  private readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly id = newWorkerId();
   private directory: ClusterDirectory | null = null;
   private server: PeerServer | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -51,6 +51,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private readonly defaultLabels: Readonly<Record<string, string>>;
   private floor: ClusterSumFloor | null = null;
   private peersMissed: Counter<'reason'> | null = null;
+  private writeFailures: Counter | null = null;
   /** Each peer's last answer to this worker: its values when it misses a later scrape. */
   private readonly lastKnown = new Map<string, WorkerSnapshot>();
 
@@ -79,6 +80,10 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       labelNames: ['metric'],
     });
     this.floor = new ClusterSumFloor((metric) => floorActs.inc({ metric }));
+    this.writeFailures = this.metrics.counter({
+      name: 'cluster_snapshot_write_failures_total',
+      help: "Writes of this worker's snapshot file that failed (a full disk): a worker killed without warning would lose what its file lacks.",
+    });
     this.peersMissed = this.metrics.counter({
       name: PEERS_MISSED_METRIC,
       help: 'Peers left out of a cluster scrape (reason: timeout, past metrics.cluster.peerTimeoutMs; refused, closing; error): their last-known values were used.',
@@ -136,7 +141,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
             return void live.push(answer.snapshot);
           }
           // It died: its last snapshot (written before any scrape saw its counts) is kept, read below.
-          if (answer.reason === 'gone' && !isAlive(pidOf(id))) {
+          if (answer.reason === 'gone' && !isIdAlive(id)) {
             this.lastKnown.delete(id);
             return void (await directory.retire(id));
           }
@@ -207,7 +212,13 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const directory = this.directory;
     if (!directory || options.expectedWorkers === 0) return { status: 'up', details: {} };
     const { workers } = await directory.list();
-    const alive = workers.filter((id) => isAlive(pidOf(id))).length;
+    // Alive means answering: a stopped worker (SIGSTOP) or one whose file has not been refreshed for
+    // three snapshot intervals (blocked) is missing, though its pid exists.
+    const staleMs = 3 * options.snapshotIntervalMs + options.peerTimeoutMs;
+    const responsive = await Promise.all(
+      workers.map(async (id) => id === this.id || (isIdAlive(id) && !isStopped(pidOf(id)) && ((await directory.snapshotAge(id)) ?? Infinity) <= staleMs)),
+    );
+    const alive = responsive.filter(Boolean).length;
     const details = { alive, expected: options.expectedWorkers };
     if (alive >= options.expectedWorkers) {
       this.missingSince = null;
@@ -226,7 +237,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private async join(directory: ClusterDirectory, options: ResolvedClusterMetricsOptions): Promise<void> {
     const marker = await directory.readMarker();
     const { workers } = await directory.list();
-    const alive = workers.filter((id) => isAlive(pidOf(id)));
+    const alive = workers.filter(isIdAlive);
     if (alive.length === 0 || marker === null) {
       await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() });
       return;
@@ -266,7 +277,11 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       if (!entry.persist) return { snapshot, json: '' };
       const json = JSON.stringify(snapshot);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
-      await this.directory?.writeSnapshot(this.id, json, snapshot.seq);
+      // A write that fails (a full disk) is said once and counted; the scrape still answers.
+      await this.directory?.writeSnapshot(this.id, json, snapshot.seq).catch((error) => {
+        this.writeFailures?.inc();
+        this.logWriteFailure(error);
+      });
       return { snapshot, json };
     };
     entry.promise = this.chain.then(take, take);
@@ -280,8 +295,4 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     this.writeFailureLogged = true;
     this.logger.error(`metrics.cluster: ${what} failed: ${(error as Error)?.message ?? String(error)}`);
   }
-}
-
-function pidOf(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }

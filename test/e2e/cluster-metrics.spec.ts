@@ -130,7 +130,7 @@ describe('metrics.cluster in one process', () => {
     expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(3);
     // b stops answering (as a SIGSTOPped or blocked worker would): its socket accepts and says nothing.
     const socket = readdirSync(dir).find((f) => f.endsWith('.sock') && !f.includes((a.get(ClusterMetricsService) as any).id))!;
-    await b.get(ClusterMetricsService)['server'].close();
+    await (b.get(ClusterMetricsService) as any).server.close();
     const silent = createServer(() => undefined).listen(join(dir, socket));
     try {
       const text = await scrape(a);
