@@ -18,6 +18,8 @@ export type {
   ResolvedHttpMetricsOptions,
 } from './observability-options.interface';
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
+export { ClusterPrimary, runClusterPrimary } from './cluster/cluster-primary';
+export type { ClusterPrimaryOptions } from './cluster/cluster-primary';
 export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';

@@ -24,6 +24,17 @@ export interface FoldedSnapshot {
   metrics: CompactMetric[];
 }
 
+/**
+ * How many workers the deployment should have now: `expectedWorkers` at its start, raised when more
+ * workers join (a scale up, the overlap of a reload), lowered when one is asked to stop (`leaving`:
+ * a scale down, a reload), so that readiness follows a deliberate scale and only a crash is missing.
+ */
+export interface DeploymentScale {
+  expected: number;
+  /** Workers asked to stop (SIGTERM, SIGINT) that may still be draining: no longer counted. */
+  leaving: string[];
+}
+
 /** Who a deployment belongs to: the app and the cluster primary (pm2's daemon, or the `node:cluster` primary). */
 export interface DeploymentMarker {
   app: string;
@@ -33,6 +44,7 @@ export interface DeploymentMarker {
 
 const LOCK = 'boot.lock';
 const MARKER = 'deployment.json';
+const SCALE = 'scale.json';
 const LOCK_STALE_MS = 10_000;
 /** A lock file that cannot be read (left empty by an older version on a full disk) is stale after this. */
 const LOCK_GARBLED_STALE_MS = 2_000;
@@ -143,12 +155,24 @@ export class ClusterDirectory {
     return this.readJson<DeploymentMarker>(MARKER);
   }
 
-  /** Starts a new deployment: removes everything a previous one left, then writes the marker. */
-  async startDeployment(marker: DeploymentMarker): Promise<void> {
+  /** Starts a new deployment: removes everything a previous one left, then writes the marker (and the scale, when checked). */
+  async startDeployment(marker: DeploymentMarker, expectedWorkers = 0): Promise<void> {
     for (const name of await readdir(this.path)) {
       if (name !== LOCK) await rm(join(this.path, name), { force: true, recursive: true });
     }
     await this.writeAtomic(MARKER, JSON.stringify(marker));
+    if (expectedWorkers > 0) await this.writeScale({ expected: expectedWorkers, leaving: [] });
+  }
+
+  readScale(): Promise<DeploymentScale | null> {
+    return this.readJson<DeploymentScale>(SCALE).then((scale) =>
+      scale && Number.isInteger(scale.expected) && Array.isArray(scale.leaving) ? scale : null,
+    );
+  }
+
+  /** Writes the deployment's scale (call it under the boot lock: it is a read, then a write). */
+  writeScale(scale: DeploymentScale): Promise<void> {
+    return this.writeAtomic(SCALE, JSON.stringify(scale));
   }
 
   /** Ids of the workers that have a file or a socket, of the dead ones, and the newest folded file's seq (0: none). */

@@ -9,6 +9,7 @@ import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-dire
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
 import { askPeer, PeerServer } from './cluster-peers';
 import { ClusterSumFloor } from './cluster-sum-floor';
+import { DepartureSignals } from './departure-signals';
 import { isIdAlive, isStopped, newWorkerId, pidOf } from './worker-identity';
 
 /** Dead workers' files that are folded into one once there are this many. */
@@ -50,6 +51,8 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private retirement: Promise<void> | null = null;
   private readonly defaultLabels: Readonly<Record<string, string>>;
   private floor: ClusterSumFloor | null = null;
+  private readonly departure = new DepartureSignals(() => void this.leave());
+  private leaving: Promise<void> | null = null;
   private peersMissed: Counter<'reason'> | null = null;
   private writeFailures: Counter | null = null;
   /** Each peer's last answer to this worker: its values when it misses a later scrape. */
@@ -97,6 +100,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       await this.server!.listen();
     });
     this.metrics.useSource(this);
+    if (options.expectedWorkers > 0) this.departure.start();
     this.timer = setInterval(() => {
       this.snapshot().catch((error) => this.logWriteFailure(error));
       void this.checkWorkers();
@@ -107,6 +111,11 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // Nest re-raises the signal after the shutdown hooks: our listeners must be gone by then.
+    this.departure.stop();
+    // A stop without a signal (`app.close()`) is deliberate too: only a crash leaves a worker missing.
+    if (!this.leaving) this.leave();
+    await this.leaving;
     const directory = this.directory;
     if (!directory || this.retirement) return this.retirement ?? undefined;
     // Scrapes keep answering with the sum until the server closes (Prometheus scrapes a pod that is
@@ -212,15 +221,22 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const directory = this.directory;
     if (!directory || options.expectedWorkers === 0) return { status: 'up', details: {} };
     const { workers } = await directory.list();
+    // The deployment's scale follows deliberate changes (pm2 scale, reloads); the option is its start.
+    const scale = await directory.readScale().catch(() => null);
+    const expected = scale?.expected ?? options.expectedWorkers;
+    const leaving = new Set(scale?.leaving ?? []);
     // Alive means answering: a stopped worker (SIGSTOP) or one whose file has not been refreshed for
     // three snapshot intervals (blocked) is missing, though its pid exists.
     const staleMs = 3 * options.snapshotIntervalMs + options.peerTimeoutMs;
     const responsive = await Promise.all(
-      workers.map(async (id) => id === this.id || (isIdAlive(id) && !isStopped(pidOf(id)) && ((await directory.snapshotAge(id)) ?? Infinity) <= staleMs)),
+      workers.map(
+        async (id) =>
+          !leaving.has(id) && (id === this.id || (isIdAlive(id) && !isStopped(pidOf(id)) && ((await directory.snapshotAge(id)) ?? Infinity) <= staleMs)),
+      ),
     );
     const alive = responsive.filter(Boolean).length;
-    const details = { alive, expected: options.expectedWorkers };
-    if (alive >= options.expectedWorkers) {
+    const details = { alive, expected };
+    if (alive >= expected) {
       this.missingSince = null;
       return { status: 'up', details };
     }
@@ -229,8 +245,22 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (missingMs < options.missingWorkersGraceMs) return { status: 'up', details: { ...details, missingMs } };
     return {
       status: 'down',
-      details: { ...details, missingMs, message: `${options.expectedWorkers - alive} of ${options.expectedWorkers} workers missing for ${missingMs} ms` },
+      details: { ...details, missingMs, message: `${expected - alive} of ${expected} workers missing for ${missingMs} ms` },
     };
+  }
+
+  /** This worker was asked to stop: the deployment expects one worker less (a scale down; a reload's replacement raised it first). */
+  private leave(): void {
+    const directory = this.directory;
+    if (!directory || (this.options as ResolvedClusterMetricsOptions).expectedWorkers === 0) return;
+    this.leaving = directory
+      .withBootLock(async () => {
+        const scale = await directory.readScale();
+        if (!scale) return;
+        const leaving = [...scale.leaving.filter(isIdAlive), this.id];
+        await directory.writeScale({ expected: Math.max(0, scale.expected - 1), leaving });
+      }, 2000)
+      .catch(() => undefined);
   }
 
   /** Joins the deployment in the directory, or starts a new one when none of its workers is alive. */
@@ -239,7 +269,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const { workers } = await directory.list();
     const alive = workers.filter(isIdAlive);
     if (alive.length === 0 || marker === null) {
-      await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() });
+      await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() }, options.expectedWorkers);
       return;
     }
     const pids = [...new Set(alive.map(pidOf))].join(', ');
@@ -254,6 +284,14 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
         `metrics.cluster: the shared directory "${options.directory}" is in use by workers of another primary process (pid ${marker.primaryPid}; workers ${pids}); ` +
           `this worker's primary is ${process.ppid}. Two running copies of "${options.app}" need a "metrics.cluster.directory" each.`,
       );
+    }
+    if (options.expectedWorkers > 0) {
+      // More workers than expected (a scale up, or a reload's replacement before the old one stops): the
+      // deployment now expects them all.
+      const scale = (await directory.readScale().catch(() => null)) ?? { expected: options.expectedWorkers, leaving: [] };
+      const leaving = scale.leaving.filter(isIdAlive);
+      const staying = alive.filter((id) => !leaving.includes(id)).length + 1;
+      if (staying > scale.expected) await directory.writeScale({ expected: staying, leaving }).catch(() => undefined);
     }
     // A worker alone skips writing at scrape time; now that it has company, it writes what it showed.
     await Promise.all(alive.map((id) => askPeer(directory.socketPath(id), options.peerTimeoutMs)));
