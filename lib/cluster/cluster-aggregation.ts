@@ -111,7 +111,8 @@ export function aggregateSnapshots(
       others.push(rest);
       continue;
     }
-    const guarded = floor !== undefined && isMonotonic(metric) && !perWorker.has(metric.name);
+    // Per-worker counters too (process CPU): their series carry the worker's pid.
+    const guarded = floor !== undefined && isMonotonic(metric);
     const values: ReturnType<typeof sample>[] = [];
     for (const [key, acc] of sums!) {
       const value = roundExact(acc);

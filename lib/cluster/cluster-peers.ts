@@ -25,7 +25,10 @@ export class PeerServer {
     const server = createServer((socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socketPath, () => {
+      // Exclusive: in a cluster worker a plain listen() goes through the primary, which then owns the
+      // socket and tells the manager that the worker is listening. pm2's reload takes that for "the
+      // new worker serves" while the app is still booting, and stops the old worker at once.
+      server.listen({ path: this.socketPath, exclusive: true }, () => {
         server.off('error', reject);
         resolve();
       });

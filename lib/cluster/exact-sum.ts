@@ -14,7 +14,9 @@ export type ExactAccumulator = number | number[];
 const MAX_EXACT_INTEGER = 2 ** 53;
 
 /** `acc + x`, exactly (`acc` undefined: the first value). Arrays are updated in place. */
-export function addExact(acc: ExactAccumulator | undefined, x: number): ExactAccumulator {
+export function addExact(acc: ExactAccumulator | undefined, value: number): ExactAccumulator {
+  // A NaN gauge travels through JSON as null: it stays NaN.
+  const x = typeof value === 'number' ? value : NaN;
   if (acc === undefined) return Number.isInteger(x) || !Number.isFinite(x) ? x : [x];
   if (typeof acc === 'number') {
     // Infinity and NaN absorb everything else, in any order.

@@ -124,3 +124,14 @@ describe('a cluster sum never goes down', () => {
     expect(acted).toHaveLength(3);
   });
 });
+
+describe('a NaN gauge', () => {
+  it('comes through JSON as null and stays NaN instead of failing the scrape', async () => {
+    const gauge = (pid: number, v: number): { pid: number; metrics: CompactMetric[] } => ({
+      pid,
+      metrics: [{ name: 'lag', help: 'Lag.', type: 'gauge', aggregator: 'sum', k: ['lag'], v: [v] }],
+    });
+    const [a, b] = JSON.parse(JSON.stringify([gauge(1, NaN), gauge(2, 1)]));
+    expect((await sums(aggregateSnapshots([a, b], [], NONE))).get('lag')).toBeNaN();
+  });
+});
