@@ -1,5 +1,6 @@
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { ClusterSumFloor } from './cluster-sum-floor';
+import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { addExact, ExactAccumulator, partialsOf, roundExact } from './exact-sum';
 
 /** The label that tells workers apart in the metrics kept per worker. */
@@ -25,38 +26,14 @@ export interface CompactMetric {
 
 const SEP = '\u0000';
 
-/**
- * A worker's snapshot of its Registry, compacted (the worker's side, once per snapshot). It reads what
- * `registry.metrics()` reads (`getForPromString()` where a metric has it, so histograms are not
- * copied bucket by bucket) and adds the Registry's default labels where a sample lacks them, as
- * `getMetricsAsJSON()` would, without its copies.
- */
-export async function snapshotRegistry(registry: Registry, defaultLabels: Readonly<Record<string, string>>): Promise<CompactMetric[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<{ getForPromString?: () => unknown; get: () => unknown }>;
-  const data = await Promise.all(metrics.map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
-  return compactMetrics(data as any[], defaultLabels);
+/** A Registry's snapshot, compacted (see `SnapshotCompactor`, which a worker keeps to cache the keys). */
+export function snapshotRegistry(registry: Registry, defaultLabels: Readonly<Record<string, string>>): Promise<CompactMetric[]> {
+  return new SnapshotCompactor(defaultLabels).snapshot(registry);
 }
 
 /** Compacts metrics in prom-client's JSON shape (`labels`, and `sharedLabels` as `getForPromString()` gives them). */
 export function compactMetrics(metrics: any[], defaultLabels: Readonly<Record<string, string>> = {}): CompactMetric[] {
-  const defaultNames = Object.keys(defaultLabels);
-  return metrics.map((metric) => {
-    const values: any[] = metric.values ?? [];
-    const k = new Array<string>(values.length);
-    const v = new Array<number>(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const { labels, sharedLabels, metricName, value } = values[i];
-      const names = labels ? Object.keys(labels) : [];
-      if (sharedLabels) for (const name in sharedLabels) if (!labels || !(name in labels)) names.push(name);
-      for (const name of defaultNames) if (!(labels && name in labels) && !(sharedLabels && name in sharedLabels)) names.push(name);
-      if (names.length > 1) names.sort();
-      let key = metricName ?? '';
-      for (const name of names) key += SEP + name + SEP + String(labels?.[name] ?? sharedLabels?.[name] ?? defaultLabels[name]);
-      k[i] = key;
-      v[i] = value;
-    }
-    return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator ?? 'sum', k, v };
-  });
+  return new SnapshotCompactor(defaultLabels).compact(metrics);
 }
 
 /** The other way: `getMetricsAsJSON()` shape, for prom-client's aggregators and the renderer. */

@@ -14,6 +14,8 @@ export interface WorkerSnapshot {
   /** Monotonic per worker: a later snapshot has a higher number. */
   seq: number;
   writtenAt: number;
+  /** The version of its series keys (`SnapshotCompactor.keysVersion`): unchanged, a peer sends values only. */
+  keys?: number;
   metrics: CompactMetric[];
 }
 

@@ -4,10 +4,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, foldSnapshots, snapshotRegistry } from './cluster-aggregation';
+import { aggregateSnapshots, foldSnapshots } from './cluster-aggregation';
+import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
-import { askPeer, PeerServer } from './cluster-peers';
+import { askPeer, PeerServer, valuesAnswer } from './cluster-peers';
 import { ClusterSumFloor } from './cluster-sum-floor';
 import { DepartureSignals } from './departure-signals';
 import { isIdAlive, isStopped, newWorkerId, pidOf } from './worker-identity';
@@ -49,7 +50,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private folding = false;
   /** Set at shutdown: the last snapshot written and this worker's file turned into a dead one. */
   private retirement: Promise<void> | null = null;
-  private readonly defaultLabels: Readonly<Record<string, string>>;
+  private readonly compactor: SnapshotCompactor;
   private floor: ClusterSumFloor | null = null;
   private readonly departure = new DepartureSignals(() => void this.leave());
   private leaving: Promise<void> | null = null;
@@ -63,7 +64,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     private readonly metrics: MetricsService,
   ) {
     this.options = options.metrics.enabled ? options.metrics.cluster : false;
-    this.defaultLabels = options.metrics.defaultLabels;
+    this.compactor = new SnapshotCompactor(options.metrics.defaultLabels);
   }
 
   /** Whether `metrics.cluster` is on. */
@@ -92,7 +93,11 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       help: 'Peers left out of a cluster scrape (reason: timeout, past metrics.cluster.peerTimeoutMs; refused, closing; error): their last-known values were used.',
       labelNames: ['reason'],
     });
-    this.server = new PeerServer(directory.socketPath(this.id), async () => (await this.snapshot()).json);
+    // A peer that holds this worker's current keys gets the values only.
+    this.server = new PeerServer(directory.socketPath(this.id), async (knownKeys) => {
+      const { snapshot, json } = await this.snapshot();
+      return knownKeys === snapshot.keys ? valuesAnswer(snapshot) : json;
+    });
     await directory.withBootLock(async () => {
       await this.join(directory, options);
       this.directory = directory;
@@ -144,7 +149,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       ...listing.workers
         .filter((id) => id !== this.id)
         .map(async (id) => {
-          const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs);
+          const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs, this.lastKnown.get(id));
           if (answer.ok) {
             this.lastKnown.set(id, answer.snapshot);
             return void live.push(answer.snapshot);
@@ -310,8 +315,8 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const entry = { persist, promise: null as unknown as Promise<{ snapshot: WorkerSnapshot; json: string }> };
     const take = async () => {
       this.queued = null;
-      const metrics = await snapshotRegistry(this.metrics.registry, this.defaultLabels);
-      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), metrics };
+      const metrics = await this.compactor.snapshot(this.metrics.registry);
+      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), keys: this.compactor.keysVersion, metrics };
       if (!entry.persist) return { snapshot, json: '' };
       const json = JSON.stringify(snapshot);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.

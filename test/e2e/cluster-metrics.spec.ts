@@ -131,7 +131,7 @@ describe('metrics.cluster in one process', () => {
     // b stops answering (as a SIGSTOPped or blocked worker would): its socket accepts and says nothing.
     const socket = readdirSync(dir).find((f) => f.endsWith('.sock') && !f.includes((a.get(ClusterMetricsService) as any).id))!;
     await (b.get(ClusterMetricsService) as any).server.close();
-    const silent = createServer(() => undefined).listen(join(dir, socket));
+    const silent = createServer((s) => s.resume()).listen(join(dir, socket));
     try {
       const text = await scrape(a);
       expect(sampleValue(text, HTTP_COUNT, ROUTE)).toBe(3);
@@ -140,6 +140,22 @@ describe('metrics.cluster in one process', () => {
     } finally {
       await new Promise((r) => silent.close(r));
     }
+  });
+
+  it('peers whose series are unchanged send their values only, and a new series is sent in full', async () => {
+    const a = await boot({});
+    const b = await boot({});
+    await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(1);
+    // Same series on b: values only, added back onto the keys a holds.
+    await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(2);
+    // A new series on b (another route): its keys changed, the answer is whole again.
+    await request(b.getHttpServer()).get('/orders/stream');
+    const text = await scrape(a);
+    expect(sampleValue(text, HTTP_COUNT, ROUTE)).toBe(2);
+    expect(sampleValue(text, HTTP_COUNT, { http_route: '/orders/stream' })).toBe(1);
+    expect(sampleValue(text, 'cluster_peers_missed_total')).toBeUndefined();
   });
 
   it('sums active requests and labels summaries and per-worker metrics with the worker', async () => {
