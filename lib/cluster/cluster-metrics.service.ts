@@ -4,7 +4,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, foldSnapshots } from './cluster-aggregation';
+import { aggregateSnapshots, CompactMetric, foldSnapshots } from './cluster-aggregation';
 import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
@@ -318,7 +318,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       const metrics = await this.compactor.snapshot(this.metrics.registry);
       const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), keys: this.compactor.keysVersion, metrics };
       if (!entry.persist) return { snapshot, json: '' };
-      const json = JSON.stringify(snapshot);
+      const json = this.compactor.serialize(snapshot as unknown as { metrics: CompactMetric[] } & Record<string, unknown>);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
       // A write that fails (a full disk) is said once and counted; the scrape still answers.
       await this.directory?.writeSnapshot(this.id, json, snapshot.seq).catch((error) => {

@@ -12,6 +12,8 @@ const SEP = '\u0000';
  */
 export class SnapshotCompactor {
   private readonly keys = new WeakMap<object, Map<string, string>>();
+  /** Each metric's JSON up to its values, cached on its (kept) key array. */
+  private readonly heads = new WeakMap<string[], string>();
   private previous = new Map<string, string[]>();
   private previousOrder = '';
   /** Changes whenever a metric's series keys change (a series added or removed, a metric registered). */
@@ -48,6 +50,25 @@ export class SnapshotCompactor {
     this.previous = current;
     this.previousOrder = order;
     return out;
+  }
+
+  /**
+   * `JSON.stringify(snapshot)`, with each metric's name, help and keys serialized once while they are
+   * unchanged (the keys are most of the bytes): only the values are serialized at every scrape.
+   */
+  serialize(snapshot: { metrics: CompactMetric[] } & Record<string, unknown>): string {
+    const { metrics, ...rest } = snapshot;
+    const parts: string[] = [];
+    for (const metric of metrics) {
+      let head = metric.p === undefined ? this.heads.get(metric.k) : undefined;
+      if (head === undefined) {
+        const { v: _values, ...withoutValues } = metric;
+        head = JSON.stringify(withoutValues).slice(0, -1);
+        if (metric.p === undefined) this.heads.set(metric.k, head);
+      }
+      parts.push(`${head},"v":${JSON.stringify(metric.v)}}`);
+    }
+    return `${JSON.stringify(rest).slice(0, -1)}${Object.keys(rest).length > 0 ? ',' : ''}"metrics":[${parts.join(',')}]}`;
   }
 
   private keyOf(sample: { labels?: Record<string, unknown>; sharedLabels?: Record<string, unknown>; metricName?: string }): string {
