@@ -21,6 +21,8 @@ export type {
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+export { ClusterPrimary, runClusterPrimary } from './cluster/cluster-primary';
+export type { ClusterPrimaryOptions } from './cluster/cluster-primary';
 export { ObservabilityConfigError } from './observability-config.error';
 export { isObservabilityEndpoint } from './observability-endpoint.util';
 export { MetricsService } from './metrics/metrics.service';

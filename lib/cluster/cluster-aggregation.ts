@@ -1,4 +1,7 @@
 import { AggregatorRegistry, Registry } from 'prom-client';
+import type { ClusterSumFloor } from './cluster-sum-floor';
+import { SnapshotCompactor } from './cluster-snapshot-compactor';
+import { addExact, ExactAccumulator, partialsOf, roundExact } from './exact-sum';
 
 /** The label that tells workers apart in the metrics kept per worker. */
 export const WORKER_LABEL = 'worker';
@@ -17,42 +20,20 @@ export interface CompactMetric {
   k: string[];
   /** Sample values, in the order of `k`. */
   v: number[];
+  /** Folded files only: the exact partials of the sums at these indexes of `v` (see `foldSnapshots`). */
+  p?: Record<number, number[]>;
 }
 
 const SEP = '\u0000';
 
-/**
- * A worker's snapshot of its Registry, compacted (the worker's side, once per snapshot). It reads what
- * `registry.metrics()` reads (`getForPromString()` where a metric has it, so histograms are not
- * copied bucket by bucket) and adds the Registry's default labels where a sample lacks them, as
- * `getMetricsAsJSON()` would, without its copies.
- */
-export async function snapshotRegistry(registry: Registry, defaultLabels: Readonly<Record<string, string>>): Promise<CompactMetric[]> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<{ getForPromString?: () => unknown; get: () => unknown }>;
-  const data = await Promise.all(metrics.map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
-  return compactMetrics(data as any[], defaultLabels);
+/** A Registry's snapshot, compacted (see `SnapshotCompactor`, which a worker keeps to cache the keys). */
+export function snapshotRegistry(registry: Registry, defaultLabels: Readonly<Record<string, string>>): Promise<CompactMetric[]> {
+  return new SnapshotCompactor(defaultLabels).snapshot(registry);
 }
 
 /** Compacts metrics in prom-client's JSON shape (`labels`, and `sharedLabels` as `getForPromString()` gives them). */
 export function compactMetrics(metrics: any[], defaultLabels: Readonly<Record<string, string>> = {}): CompactMetric[] {
-  const defaultNames = Object.keys(defaultLabels);
-  return metrics.map((metric) => {
-    const values: any[] = metric.values ?? [];
-    const k = new Array<string>(values.length);
-    const v = new Array<number>(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const { labels, sharedLabels, metricName, value } = values[i];
-      const names = labels ? Object.keys(labels) : [];
-      if (sharedLabels) for (const name in sharedLabels) if (!labels || !(name in labels)) names.push(name);
-      for (const name of defaultNames) if (!(labels && name in labels) && !(sharedLabels && name in sharedLabels)) names.push(name);
-      if (names.length > 1) names.sort();
-      let key = metricName ?? '';
-      for (const name of names) key += SEP + name + SEP + String(labels?.[name] ?? sharedLabels?.[name] ?? defaultLabels[name]);
-      k[i] = key;
-      v[i] = value;
-    }
-    return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator ?? 'sum', k, v };
-  });
+  return new SnapshotCompactor(defaultLabels).compact(metrics);
 }
 
 /** The other way: `getMetricsAsJSON()` shape, for prom-client's aggregators and the renderer. */
@@ -69,8 +50,13 @@ function sample(key: string, value: number): { value: number; labels: Record<str
 
 interface Merged {
   metric: CompactMetric;
-  sums: Map<string, number> | null;
+  sums: Map<string, ExactAccumulator> | null;
   others: any[] | null;
+}
+
+/** Counters and histograms: the kinds whose sum must never go down (and whose dead workers' counts are kept). */
+export function isMonotonic(metric: { type: string }): boolean {
+  return metric.type === 'counter' || metric.type === 'histogram';
 }
 
 /**
@@ -83,14 +69,73 @@ interface Merged {
  * - the metrics in `perWorker` (process and runtime metrics, by default) and summaries, whose quantiles
  *   cannot be summed, get a `worker` label with the worker's pid: one series per live worker, so that
  *   one worker's leak or lag stays visible.
- * `sum` (nearly every sample) is one keyed addition per sample, the same result as prom-client's `sum`
- * aggregator; every other aggregator runs through prom-client's `AggregatorRegistry.aggregate()`.
+ * Sums are exact (`addExact`): the same workers' values give the same result whatever the order in which
+ * peers answered and whether a dead worker is read from its own file or from a folded one. `floor`, when
+ * given, is the last guard that a summed counter or histogram series never shows less than before.
+ * Every aggregator other than `sum` runs through prom-client's `AggregatorRegistry.aggregate()`.
  */
 export function aggregateSnapshots(
   live: Array<{ pid: number; metrics: CompactMetric[] }>,
   dead: Array<{ metrics: CompactMetric[] }>,
   perWorker: ReadonlySet<string>,
+  floor?: ClusterSumFloor,
 ): Registry {
+  const merged = mergeSnapshots(live, dead, perWorker);
+  const registry = new Registry();
+  const others: any[][] = [];
+  for (const { metric, sums, others: rest } of merged.values()) {
+    if (rest) {
+      others.push(rest);
+      continue;
+    }
+    // Per-worker counters too (process CPU): their series carry the worker's pid.
+    const guarded = floor !== undefined && isMonotonic(metric);
+    const values: ReturnType<typeof sample>[] = [];
+    for (const [key, acc] of sums!) {
+      const value = roundExact(acc);
+      values.push(sample(key, guarded ? floor.apply(metric.name, key, value) : value));
+    }
+    const data = { name: metric.name, help: metric.help, type: metric.type, aggregator: 'sum', values };
+    registry.registerMetric({ ...data, get: () => data } as any);
+  }
+  if (others.length > 0) {
+    // One array per metric is enough: aggregate() groups by name.
+    for (const metric of AggregatorRegistry.aggregate(others).getMetricsAsArray()) registry.registerMetric(metric as any);
+  }
+  return registry;
+}
+
+/**
+ * Dead workers' counters and histograms summed into one compact snapshot (the folded file). Each sum
+ * keeps its exact partials (`p`), so a scrape that reads the folded file gives the very value it gave
+ * while it read the dead files one by one.
+ */
+export function foldSnapshots(dead: Array<{ metrics: CompactMetric[] }>, perWorker: ReadonlySet<string>): CompactMetric[] {
+  const out: CompactMetric[] = [];
+  for (const { metric, sums } of mergeSnapshots([], dead, perWorker).values()) {
+    if (!sums) continue;
+    const k: string[] = [];
+    const v: number[] = [];
+    const p: Record<number, number[]> = {};
+    let inexact = false;
+    for (const [key, acc] of sums) {
+      if (typeof acc !== 'number' && acc.length > 1) {
+        p[k.length] = partialsOf(acc);
+        inexact = true;
+      }
+      k.push(key);
+      v.push(roundExact(acc));
+    }
+    out.push({ name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, k, v, ...(inexact ? { p } : {}) });
+  }
+  return out;
+}
+
+function mergeSnapshots(
+  live: Array<{ pid: number; metrics: CompactMetric[] }>,
+  dead: Array<{ metrics: CompactMetric[] }>,
+  perWorker: ReadonlySet<string>,
+): Map<string, Merged> {
   const merged = new Map<string, Merged>();
   const add = (metric: CompactMetric, extraKey: string) => {
     let entry = merged.get(metric.name);
@@ -103,40 +148,26 @@ export function aggregateSnapshots(
       return;
     }
     const sums = (entry.sums ??= new Map());
-    const { k, v } = metric;
+    const { k, v, p } = metric;
     for (let i = 0; i < k.length; i++) {
       const key = extraKey ? k[i] + extraKey : k[i];
-      sums.set(key, (sums.get(key) ?? 0) + v[i]);
+      const partials = p?.[i];
+      if (partials === undefined) {
+        sums.set(key, addExact(sums.get(key), v[i]));
+        continue;
+      }
+      let acc = sums.get(key);
+      for (const x of partials) acc = addExact(acc, x);
+      sums.set(key, acc!);
     }
   };
-  for (const snapshot of live) {
+  // A fixed order (by pid) keeps the series order and the gauges' `others` stable between scrapes.
+  for (const snapshot of [...live].sort((a, b) => a.pid - b.pid)) {
     const workerKey = `${SEP}${WORKER_LABEL}${SEP}${snapshot.pid}`;
     for (const metric of snapshot.metrics) add(metric, perWorker.has(metric.name) || metric.type === 'summary' ? workerKey : '');
   }
   for (const snapshot of dead) {
-    for (const metric of snapshot.metrics) {
-      if ((metric.type === 'counter' || metric.type === 'histogram') && !perWorker.has(metric.name)) add(metric, '');
-    }
+    for (const metric of snapshot.metrics) if (isMonotonic(metric) && !perWorker.has(metric.name)) add(metric, '');
   }
-  const registry = new Registry();
-  const others: any[][] = [];
-  for (const { metric, sums, others: rest } of merged.values()) {
-    if (rest) {
-      others.push(rest);
-      continue;
-    }
-    const values = [...sums!].map(([key, value]) => sample(key, value));
-    const data = { name: metric.name, help: metric.help, type: metric.type, aggregator: 'sum', values };
-    registry.registerMetric({ ...data, get: () => data } as any);
-  }
-  if (others.length > 0) {
-    // One array per metric is enough: aggregate() groups by name.
-    for (const metric of AggregatorRegistry.aggregate(others).getMetricsAsArray()) registry.registerMetric(metric as any);
-  }
-  return registry;
-}
-
-/** A merged Registry back in the compact shape (for the folded file of dead workers). */
-export async function compactRegistry(registry: Registry): Promise<CompactMetric[]> {
-  return compactMetrics(await registry.getMetricsAsJSON());
+  return merged;
 }

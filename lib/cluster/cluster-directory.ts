@@ -1,7 +1,9 @@
-import { link, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ObservabilityConfigError } from '../observability-config.error';
 import type { CompactMetric } from './cluster-aggregation';
+import { isWorkerAlive, processToken } from './worker-identity';
 
 /** One worker's metrics (`registry.getMetricsAsJSON()`, compacted), with who wrote them. */
 export interface WorkerSnapshot {
@@ -12,6 +14,8 @@ export interface WorkerSnapshot {
   /** Monotonic per worker: a later snapshot has a higher number. */
   seq: number;
   writtenAt: number;
+  /** The version of its series keys (`SnapshotCompactor.keysVersion`): unchanged, a peer sends values only. */
+  keys?: number;
   metrics: CompactMetric[];
 }
 
@@ -20,6 +24,17 @@ export interface FoldedSnapshot {
   seq: number;
   ids: string[];
   metrics: CompactMetric[];
+}
+
+/**
+ * How many workers the deployment should have now: `expectedWorkers` at its start, raised when more
+ * workers join (a scale up, the overlap of a reload), lowered when one is asked to stop (`leaving`:
+ * a scale down, a reload), so that readiness follows a deliberate scale and only a crash is missing.
+ */
+export interface DeploymentScale {
+  expected: number;
+  /** Workers asked to stop (SIGTERM, SIGINT) that may still be draining: no longer counted. */
+  leaving: string[];
 }
 
 /** Who a deployment belongs to: the app and the cluster primary (pm2's daemon, or the `node:cluster` primary). */
@@ -31,7 +46,12 @@ export interface DeploymentMarker {
 
 const LOCK = 'boot.lock';
 const MARKER = 'deployment.json';
+const SCALE = 'scale.json';
 const LOCK_STALE_MS = 10_000;
+/** A lock file that cannot be read (left empty by an older version on a full disk) is stale after this. */
+const LOCK_GARBLED_STALE_MS = 2_000;
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * The shared directory's layout and its atomic file operations:
@@ -54,41 +74,77 @@ export class ClusterDirectory {
     return join(this.path, `w-${id}.json`);
   }
 
-  /** Creates the directory and proves it is writable; a boot error that names it otherwise. */
+  /**
+   * Creates the directory (mode 0700) and proves it is this user's and writable; a boot error that
+   * names it otherwise. Another user who could write in it could add counts to the sum (a `dead-*.json`)
+   * or make a worker write through a symlink, so a directory that is a symlink, owned by another user,
+   * or writable by group or others is refused.
+   */
   async ensureWritable(): Promise<void> {
+    const refuse = (why: string) =>
+      new ObservabilityConfigError(
+        `metrics.cluster: the shared directory "${this.path}" ${why}. ` +
+          `Every worker must be able to create files in it, and no other user: set "metrics.cluster.directory" (or NESTJS_OBSERVABILITY_CLUSTER_DIR) to a local directory of this user with mode 0700.`,
+      );
     try {
       await mkdir(this.path, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw refuse(`cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    const stat = await lstat(this.path);
+    if (stat.isSymbolicLink()) throw refuse('is a symbolic link');
+    if (!stat.isDirectory()) throw refuse('cannot be written (ENOTDIR)');
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid) throw refuse(`is owned by uid ${stat.uid}, not by this process's user (uid ${uid})`);
+    if ((stat.mode & 0o022) !== 0) throw refuse(`is writable by ${stat.mode & 0o020 ? 'its group' : 'other users'} (mode ${(stat.mode & 0o777).toString(8)})`);
+    try {
       const probe = join(this.path, `.probe-${process.pid}`);
-      await writeFile(probe, '');
+      await unlink(probe).catch(() => undefined);
+      await (await open(probe, CREATE_FLAGS, 0o600)).close();
       await unlink(probe);
     } catch (error) {
-      throw new ObservabilityConfigError(
-        `metrics.cluster: the shared directory "${this.path}" cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). ` +
-          `Every worker must be able to create files in it: set "metrics.cluster.directory" (or NESTJS_OBSERVABILITY_CLUSTER_DIR) to a writable local directory.`,
-      );
+      throw refuse(`cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   }
 
-  /** Runs `fn` while holding the directory's boot lock (taken over when its holder is gone or it is stale). */
+  /**
+   * Runs `fn` while holding the directory's boot lock. The lock is written whole to a temporary file
+   * and linked into place, so it is never empty; it is taken over when its holder is gone (pid and
+   * start token), when it is stale, or when it cannot be read for longer than a moment.
+   */
   async withBootLock<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
     const lock = join(this.path, LOCK);
     const deadline = Date.now() + timeoutMs;
+    const content = JSON.stringify({ pid: process.pid, token: processToken(process.pid), at: Date.now() });
     for (;;) {
+      const tmp = join(this.path, `.${LOCK}.${process.pid}.tmp`);
+      let taken = false;
       try {
-        const handle = await open(lock, 'wx');
-        await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }));
-        await handle.close();
-        break;
+        await this.writeExclusive(tmp, content);
+        await link(tmp, lock);
+        taken = true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = await this.readJson<{ pid: number; at: number }>(LOCK);
-        if (holder && (!isAlive(holder.pid) || Date.now() - holder.at > LOCK_STALE_MS)) {
-          await unlink(lock).catch(() => undefined);
-          continue;
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new Error(`metrics.cluster: could not take ${lock} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
         }
-        if (Date.now() > deadline) throw new Error(`metrics.cluster: could not take ${lock} within ${timeoutMs} ms (held by pid ${holder?.pid}).`);
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      } finally {
+        await unlink(tmp).catch(() => undefined);
       }
+      if (taken) break;
+      const holder = await this.readJson<{ pid: number; token?: string | null; at: number }>(LOCK);
+      const age = await lstat(lock).then((st) => Date.now() - st.mtimeMs, () => 0);
+      const stale =
+        holder === null || typeof holder.pid !== 'number'
+          ? age > LOCK_GARBLED_STALE_MS
+          : !isWorkerAlive(holder.pid, holder.token ?? null) || Date.now() - holder.at > LOCK_STALE_MS;
+      if (stale) {
+        await unlink(lock).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`metrics.cluster: could not take ${lock} within ${timeoutMs} ms (${holder ? `held by pid ${holder.pid}` : 'an unreadable lock file'}).`);
+      }
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
     }
     try {
       return await fn();
@@ -101,12 +157,24 @@ export class ClusterDirectory {
     return this.readJson<DeploymentMarker>(MARKER);
   }
 
-  /** Starts a new deployment: removes everything a previous one left, then writes the marker. */
-  async startDeployment(marker: DeploymentMarker): Promise<void> {
+  /** Starts a new deployment: removes everything a previous one left, then writes the marker (and the scale, when checked). */
+  async startDeployment(marker: DeploymentMarker, expectedWorkers = 0): Promise<void> {
     for (const name of await readdir(this.path)) {
       if (name !== LOCK) await rm(join(this.path, name), { force: true, recursive: true });
     }
     await this.writeAtomic(MARKER, JSON.stringify(marker));
+    if (expectedWorkers > 0) await this.writeScale({ expected: expectedWorkers, leaving: [] });
+  }
+
+  readScale(): Promise<DeploymentScale | null> {
+    return this.readJson<DeploymentScale>(SCALE).then((scale) =>
+      scale && Number.isInteger(scale.expected) && Array.isArray(scale.leaving) ? scale : null,
+    );
+  }
+
+  /** Writes the deployment's scale (call it under the boot lock: it is a read, then a write). */
+  writeScale(scale: DeploymentScale): Promise<void> {
+    return this.writeAtomic(SCALE, JSON.stringify(scale));
   }
 
   /** Ids of the workers that have a file or a socket, of the dead ones, and the newest folded file's seq (0: none). */
@@ -114,7 +182,10 @@ export class ClusterDirectory {
     const workers = new Set<string>();
     const dead: string[] = [];
     let folded = 0;
-    for (const name of await readdir(this.path)) {
+    for (const entry of await readdir(this.path, { withFileTypes: true })) {
+      // Nothing here is ours as a symlink (another user's trap, were the directory not checked at boot).
+      if (entry.isSymbolicLink()) continue;
+      const name = entry.name;
       const m = /^(w|dead)-(\d+-[0-9a-f]+)\.(json|sock)$/.exec(name);
       if (m) {
         if (m[1] === 'w') workers.add(m[2]);
@@ -137,8 +208,8 @@ export class ClusterDirectory {
    */
   async writeFolded(folded: FoldedSnapshot, replaces: { previous: number; dead: string[] }): Promise<boolean> {
     const tmp = join(this.path, `.folded-${folded.seq}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(folded));
     try {
+      await this.writeExclusive(tmp, JSON.stringify(folded));
       await link(tmp, join(this.path, `folded-${folded.seq}.json`));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -154,6 +225,14 @@ export class ClusterDirectory {
   /** Writes a worker's snapshot (already serialized) to its file, atomically. */
   writeSnapshot(id: string, json: string, seq: number): Promise<void> {
     return this.writeAtomic(`w-${id}.json`, json, seq);
+  }
+
+  /** How long ago the worker's file was last written (ms), `null` without one. */
+  snapshotAge(id: string): Promise<number | null> {
+    return lstat(this.snapshotPath(id)).then(
+      (stat) => Date.now() - stat.mtimeMs,
+      () => null,
+    );
   }
 
   readSnapshot(id: string): Promise<WorkerSnapshot | null> {
@@ -175,27 +254,47 @@ export class ClusterDirectory {
 
   private async writeAtomic(name: string, content: string, seq = 0): Promise<void> {
     const tmp = join(this.path, `.${name}.${process.pid}.${seq}.tmp`);
-    await writeFile(tmp, content);
-    await rename(tmp, join(this.path, name));
+    try {
+      await this.writeExclusive(tmp, content);
+      await rename(tmp, join(this.path, name));
+    } catch (error) {
+      // A full disk: no temporary file is left behind.
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Creates `path` afresh (never through a symlink, never into an existing file) and writes `content`. */
+  private async writeExclusive(path: string, content: string): Promise<void> {
+    let handle;
+    try {
+      handle = await open(path, CREATE_FLAGS, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Left by an earlier process with this pid.
+      await unlink(path);
+      handle = await open(path, CREATE_FLAGS, 0o600);
+    }
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
   }
 
   private async readJson<T>(name: string): Promise<T | null> {
     try {
-      return JSON.parse(await readFile(join(this.path, name), 'utf8')) as T;
+      const handle = await open(join(this.path, name), READ_FLAGS);
+      try {
+        return JSON.parse(await handle.readFile('utf8')) as T;
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return null;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || error instanceof SyntaxError) return null;
       throw error;
     }
-  }
-}
-
-/** `true` while a process with this pid exists (EPERM: it exists, owned by someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

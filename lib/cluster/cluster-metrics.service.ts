@@ -1,20 +1,29 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, compactRegistry, snapshotRegistry } from './cluster-aggregation';
-import { ClusterDirectory, FoldedSnapshot, isAlive, WorkerSnapshot } from './cluster-directory';
+import { aggregateSnapshots, CompactMetric, foldSnapshots } from './cluster-aggregation';
+import { SnapshotCompactor } from './cluster-snapshot-compactor';
+import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
-import { askPeer, PeerServer } from './cluster-peers';
+import { askPeer, PeerServer, valuesAnswer } from './cluster-peers';
+import { ClusterSumFloor } from './cluster-sum-floor';
+import { DepartureSignals } from './departure-signals';
+import { isIdAlive, isStopped, newWorkerId, pidOf } from './worker-identity';
 
 /** Dead workers' files that are folded into one once there are this many. */
 const FOLD_AT = 4;
 
 /** The module's own gauges that are kept per worker (summing 1 = up over workers means nothing). */
 const MODULE_PER_WORKER = ['health_indicator_status'];
+
+/** The module's counter of the times the sum floor held a series up (see `ClusterSumFloor`). */
+export const SUM_FLOOR_METRIC = 'cluster_sum_floor_applied_total';
+
+/** The module's counter of peers left out of a scrape (stopped, blocked, busy booting or closing). */
+export const PEERS_MISSED_METRIC = 'cluster_peers_missed_total';
 
 /**
  * `metrics.cluster`: makes `/metrics` answer with the sum over every worker of the deployment. At boot
@@ -27,7 +36,7 @@ const MODULE_PER_WORKER = ['health_indicator_status'];
 export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ObservabilityModule');
   private readonly options: ResolvedClusterMetricsOptions | false;
-  private readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly id = newWorkerId();
   private directory: ClusterDirectory | null = null;
   private server: PeerServer | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -41,14 +50,21 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private folding = false;
   /** Set at shutdown: the last snapshot written and this worker's file turned into a dead one. */
   private retirement: Promise<void> | null = null;
-  private readonly defaultLabels: Readonly<Record<string, string>>;
+  private readonly compactor: SnapshotCompactor;
+  private floor: ClusterSumFloor | null = null;
+  private readonly departure = new DepartureSignals(() => void this.leave());
+  private leaving: Promise<void> | null = null;
+  private peersMissed: Counter<'reason'> | null = null;
+  private writeFailures: Counter | null = null;
+  /** Each peer's last answer to this worker: its values when it misses a later scrape. */
+  private readonly lastKnown = new Map<string, WorkerSnapshot>();
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
     private readonly metrics: MetricsService,
   ) {
     this.options = options.metrics.enabled ? options.metrics.cluster : false;
-    this.defaultLabels = options.metrics.defaultLabels;
+    this.compactor = new SnapshotCompactor(options.metrics.defaultLabels);
   }
 
   /** Whether `metrics.cluster` is on. */
@@ -62,7 +78,26 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const directory = new ClusterDirectory(options.directory);
     await directory.ensureWritable();
     this.perWorker = new Set([...this.metrics.processMetricNames, ...MODULE_PER_WORKER, ...options.perWorker]);
-    this.server = new PeerServer(directory.socketPath(this.id), async () => (await this.snapshot()).json);
+    const floorActs = this.metrics.counter({
+      name: SUM_FLOOR_METRIC,
+      help: 'Summed cluster series that came out below what this worker showed before and were held at that value (0 while sums are exact).',
+      labelNames: ['metric'],
+    });
+    this.floor = new ClusterSumFloor((metric) => floorActs.inc({ metric }));
+    this.writeFailures = this.metrics.counter({
+      name: 'cluster_snapshot_write_failures_total',
+      help: "Writes of this worker's snapshot file that failed (a full disk): a worker killed without warning would lose what its file lacks.",
+    });
+    this.peersMissed = this.metrics.counter({
+      name: PEERS_MISSED_METRIC,
+      help: 'Peers left out of a cluster scrape (reason: timeout, past metrics.cluster.peerTimeoutMs; refused, closing; error): their last-known values were used.',
+      labelNames: ['reason'],
+    });
+    // A peer that holds this worker's current keys gets the values only.
+    this.server = new PeerServer(directory.socketPath(this.id), async (knownKeys) => {
+      const { snapshot, json } = await this.snapshot();
+      return knownKeys === snapshot.keys ? valuesAnswer(snapshot) : json;
+    });
     await directory.withBootLock(async () => {
       await this.join(directory, options);
       this.directory = directory;
@@ -70,6 +105,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       await this.server!.listen();
     });
     this.metrics.useSource(this);
+    if (options.expectedWorkers > 0) this.departure.start();
     this.timer = setInterval(() => {
       this.snapshot().catch((error) => this.logWriteFailure(error));
       void this.checkWorkers();
@@ -80,6 +116,11 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // Nest re-raises the signal after the shutdown hooks: our listeners must be gone by then.
+    this.departure.stop();
+    // A stop without a signal (`app.close()`) is deliberate too: only a crash leaves a worker missing.
+    if (!this.leaving) this.leave();
+    await this.leaving;
     const directory = this.directory;
     if (!directory || this.retirement) return this.retirement ?? undefined;
     // Scrapes keep answering with the sum until the server closes (Prometheus scrapes a pod that is
@@ -108,20 +149,32 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       ...listing.workers
         .filter((id) => id !== this.id)
         .map(async (id) => {
-          const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs);
-          if (answer.ok) return void live.push(answer.snapshot);
+          const answer = await askPeer(directory.socketPath(id), options.peerTimeoutMs, this.lastKnown.get(id));
+          if (answer.ok) {
+            this.lastKnown.set(id, answer.snapshot);
+            return void live.push(answer.snapshot);
+          }
           // It died: its last snapshot (written before any scrape saw its counts) is kept, read below.
-          if (answer.reason === 'gone' && !isAlive(pidOf(id))) return void (await directory.retire(id));
-          // Alive but slow, booting or closing: its file has everything a scrape reported of it.
-          const file = await directory.readSnapshot(id);
-          if (file) live.push(file);
+          if (answer.reason === 'gone' && !isIdAlive(id)) {
+            this.lastKnown.delete(id);
+            return void (await directory.retire(id));
+          }
+          // Alive but stopped, blocked, booting or closing: left out of this scrape, counted, and its
+          // last-known values used: the newer of its last answer here and its file (which holds
+          // everything any scrape reported of it).
+          this.peersMissed?.inc({ reason: answer.reason === 'gone' ? 'refused' : answer.reason });
+          const file = await directory.readSnapshot(id).catch(() => null);
+          const known = this.lastKnown.get(id);
+          const newest = known && (!file || known.seq >= file.seq) ? known : file;
+          if (newest) live.push(newest);
         }),
     ]);
+    for (const id of this.lastKnown.keys()) if (!listing.workers.includes(id)) this.lastKnown.delete(id);
     const kept = await this.readKept(directory);
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
     // A worker that answered and then retired itself is counted once, from its answer.
     const liveIds = new Set(live.map((snapshot) => snapshot.id));
-    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker);
+    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker, this.floor ?? undefined);
   }
 
   /**
@@ -151,7 +204,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
       await directory.withBootLock(async () => {
         const { listing, folded, unfolded, snapshots } = await this.readKept(directory);
         if (unfolded.length < FOLD_AT) return;
-        const metrics = await compactRegistry(aggregateSnapshots([], snapshots, this.perWorker));
+        const metrics = foldSnapshots(snapshots, this.perWorker);
         // Dead files an earlier fold held but could not remove (it was interrupted) stay held.
         const stillHeld = (folded?.ids ?? []).filter((id) => listing.dead.includes(id));
         await directory.writeFolded(
@@ -173,9 +226,22 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const directory = this.directory;
     if (!directory || options.expectedWorkers === 0) return { status: 'up', details: {} };
     const { workers } = await directory.list();
-    const alive = workers.filter((id) => isAlive(pidOf(id))).length;
-    const details = { alive, expected: options.expectedWorkers };
-    if (alive >= options.expectedWorkers) {
+    // The deployment's scale follows deliberate changes (pm2 scale, reloads); the option is its start.
+    const scale = await directory.readScale().catch(() => null);
+    const expected = scale?.expected ?? options.expectedWorkers;
+    const leaving = new Set(scale?.leaving ?? []);
+    // Alive means answering: a stopped worker (SIGSTOP) or one whose file has not been refreshed for
+    // three snapshot intervals (blocked) is missing, though its pid exists.
+    const staleMs = 3 * options.snapshotIntervalMs + options.peerTimeoutMs;
+    const responsive = await Promise.all(
+      workers.map(
+        async (id) =>
+          !leaving.has(id) && (id === this.id || (isIdAlive(id) && !isStopped(pidOf(id)) && ((await directory.snapshotAge(id)) ?? Infinity) <= staleMs)),
+      ),
+    );
+    const alive = responsive.filter(Boolean).length;
+    const details = { alive, expected };
+    if (alive >= expected) {
       this.missingSince = null;
       return { status: 'up', details };
     }
@@ -184,17 +250,31 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (missingMs < options.missingWorkersGraceMs) return { status: 'up', details: { ...details, missingMs } };
     return {
       status: 'down',
-      details: { ...details, missingMs, message: `${options.expectedWorkers - alive} of ${options.expectedWorkers} workers missing for ${missingMs} ms` },
+      details: { ...details, missingMs, message: `${expected - alive} of ${expected} workers missing for ${missingMs} ms` },
     };
+  }
+
+  /** This worker was asked to stop: the deployment expects one worker less (a scale down; a reload's replacement raised it first). */
+  private leave(): void {
+    const directory = this.directory;
+    if (!directory || (this.options as ResolvedClusterMetricsOptions).expectedWorkers === 0) return;
+    this.leaving = directory
+      .withBootLock(async () => {
+        const scale = await directory.readScale();
+        if (!scale) return;
+        const leaving = [...scale.leaving.filter(isIdAlive), this.id];
+        await directory.writeScale({ expected: Math.max(0, scale.expected - 1), leaving });
+      }, 2000)
+      .catch(() => undefined);
   }
 
   /** Joins the deployment in the directory, or starts a new one when none of its workers is alive. */
   private async join(directory: ClusterDirectory, options: ResolvedClusterMetricsOptions): Promise<void> {
     const marker = await directory.readMarker();
     const { workers } = await directory.list();
-    const alive = workers.filter((id) => isAlive(pidOf(id)));
+    const alive = workers.filter(isIdAlive);
     if (alive.length === 0 || marker === null) {
-      await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() });
+      await directory.startDeployment({ app: options.app, primaryPid: process.ppid, startedAt: Date.now() }, options.expectedWorkers);
       return;
     }
     const pids = [...new Set(alive.map(pidOf))].join(', ');
@@ -209,6 +289,14 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
         `metrics.cluster: the shared directory "${options.directory}" is in use by workers of another primary process (pid ${marker.primaryPid}; workers ${pids}); ` +
           `this worker's primary is ${process.ppid}. Two running copies of "${options.app}" need a "metrics.cluster.directory" each.`,
       );
+    }
+    if (options.expectedWorkers > 0) {
+      // More workers than expected (a scale up, or a reload's replacement before the old one stops): the
+      // deployment now expects them all.
+      const scale = (await directory.readScale().catch(() => null)) ?? { expected: options.expectedWorkers, leaving: [] };
+      const leaving = scale.leaving.filter(isIdAlive);
+      const staying = alive.filter((id) => !leaving.includes(id)).length + 1;
+      if (staying > scale.expected) await directory.writeScale({ expected: staying, leaving }).catch(() => undefined);
     }
     // A worker alone skips writing at scrape time; now that it has company, it writes what it showed.
     await Promise.all(alive.map((id) => askPeer(directory.socketPath(id), options.peerTimeoutMs)));
@@ -227,12 +315,16 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const entry = { persist, promise: null as unknown as Promise<{ snapshot: WorkerSnapshot; json: string }> };
     const take = async () => {
       this.queued = null;
-      const metrics = await snapshotRegistry(this.metrics.registry, this.defaultLabels);
-      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), metrics };
+      const metrics = await this.compactor.snapshot(this.metrics.registry);
+      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), keys: this.compactor.keysVersion, metrics };
       if (!entry.persist) return { snapshot, json: '' };
-      const json = JSON.stringify(snapshot);
+      const json = this.compactor.serialize(snapshot as unknown as { metrics: CompactMetric[] } & Record<string, unknown>);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.
-      await this.directory?.writeSnapshot(this.id, json, snapshot.seq);
+      // A write that fails (a full disk) is said once and counted; the scrape still answers.
+      await this.directory?.writeSnapshot(this.id, json, snapshot.seq).catch((error) => {
+        this.writeFailures?.inc();
+        this.logWriteFailure(error);
+      });
       return { snapshot, json };
     };
     entry.promise = this.chain.then(take, take);
@@ -246,8 +338,4 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     this.writeFailureLogged = true;
     this.logger.error(`metrics.cluster: ${what} failed: ${(error as Error)?.message ?? String(error)}`);
   }
-}
-
-function pidOf(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }

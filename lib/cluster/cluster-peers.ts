@@ -2,12 +2,28 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import { WorkerSnapshot } from './cluster-directory';
 
+/** How long a peer waits for the asker's request line before it answers in full (an asker of an earlier version sends none). */
+const REQUEST_WAIT_MS = 100;
+
+/** A values-only answer: the snapshot's fields but `metrics`, and each metric's values in order. */
+interface ValuesAnswer extends Omit<WorkerSnapshot, 'metrics'> {
+  v: number[][];
+}
+
+/** The answer to a peer that holds this snapshot's keys already. */
+export function valuesAnswer(snapshot: WorkerSnapshot): string {
+  const { metrics, ...rest } = snapshot;
+  return JSON.stringify({ ...rest, v: metrics.map((m) => m.v) });
+}
+
 /** What asking a peer gave: its fresh snapshot, or why there is none. */
 export type PeerAnswer = { ok: true; snapshot: WorkerSnapshot } | { ok: false; reason: 'gone' | 'timeout' | 'error' };
 
 /**
  * The transport between workers: each worker listens on a unix socket in the shared directory and, on
- * every connection, answers with a fresh snapshot (which it has written to its file first). A unix
+ * every connection, answers with a fresh snapshot (which it has written to its file first). The asker
+ * first sends a line with the keys version it holds of this peer; when the peer's keys are unchanged
+ * it answers with the values only (a few KB instead of the keys of every series). A unix
  * socket works the same under pm2 and `node:cluster`, needs no code in the primary, and a connection
  * refused tells a dead worker apart from a slow one.
  */
@@ -16,7 +32,7 @@ export class PeerServer {
 
   constructor(
     private readonly socketPath: string,
-    private readonly answer: () => Promise<string>,
+    private readonly answer: (knownKeys: number | null) => Promise<string>,
   ) {}
 
   async listen(): Promise<void> {
@@ -25,7 +41,10 @@ export class PeerServer {
     const server = createServer((socket) => this.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socketPath, () => {
+      // Exclusive: in a cluster worker a plain listen() goes through the primary, which then owns the
+      // socket and tells the manager that the worker is listening. pm2's reload takes that for "the
+      // new worker serves" while the app is still booting, and stops the old worker at once.
+      server.listen({ path: this.socketPath, exclusive: true }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -42,15 +61,35 @@ export class PeerServer {
 
   private serve(socket: Socket): void {
     socket.on('error', () => undefined);
-    this.answer().then(
-      (json) => socket.end(json),
-      () => socket.destroy(),
-    );
+    let line = '';
+    let answered = false;
+    const answer = (knownKeys: number | null) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      socket.removeAllListeners('data');
+      this.answer(knownKeys).then(
+        (json) => socket.end(json),
+        () => socket.destroy(),
+      );
+    };
+    const timer = setTimeout(() => answer(null), REQUEST_WAIT_MS);
+    socket.on('data', (chunk: Buffer) => {
+      line += chunk.toString('latin1');
+      const end = line.indexOf('\n');
+      if (end >= 0 || line.length > 64) {
+        const known = Number.parseInt(line.slice(0, end >= 0 ? end : 64), 10);
+        answer(Number.isInteger(known) ? known : null);
+      }
+    });
   }
 }
 
-/** Asks the worker listening on `socketPath` for a fresh snapshot, within `timeoutMs`. */
-export function askPeer(socketPath: string, timeoutMs: number): Promise<PeerAnswer> {
+/**
+ * Asks the worker listening on `socketPath` for a fresh snapshot, within `timeoutMs`. With `known` (its
+ * last snapshot here), the peer may answer with values only, which are put back on `known`'s keys.
+ */
+export function askPeer(socketPath: string, timeoutMs: number, known?: WorkerSnapshot): Promise<PeerAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -64,9 +103,17 @@ export function askPeer(socketPath: string, timeoutMs: number): Promise<PeerAnsw
     const socket = createConnection(socketPath);
     const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), timeoutMs);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('connect', () => socket.write(`${known?.keys ?? ''}\n`));
     socket.on('end', () => {
       try {
-        finish({ ok: true, snapshot: JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorkerSnapshot });
+        const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorkerSnapshot | ValuesAnswer;
+        if ('metrics' in parsed) return finish({ ok: true, snapshot: parsed });
+        const { v, ...rest } = parsed;
+        // Values for keys this worker does not hold (it restarted meanwhile): ask in full next time.
+        if (!known || known.keys !== parsed.keys || known.metrics.length !== v.length || v.some((values, i) => values.length !== known.metrics[i].k.length)) {
+          return finish({ ok: false, reason: 'error' });
+        }
+        finish({ ok: true, snapshot: { ...rest, metrics: known.metrics.map((metric, i) => ({ ...metric, v: v[i] })) } });
       } catch {
         finish({ ok: false, reason: 'error' });
       }

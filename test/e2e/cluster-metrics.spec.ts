@@ -6,6 +6,7 @@
 import { INestApplication } from '@nestjs/common';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { ObservabilityConfigError, ObservabilityModule } from '../../lib';
@@ -120,6 +121,41 @@ describe('metrics.cluster in one process', () => {
     const b = await boot({});
     await request(b.getHttpServer()).get('/orders/2').expect(200);
     expect(sampleValue(await scrape(b), HTTP_COUNT, ROUTE)).toBe(sent + 1);
+  });
+
+  it('leaves a peer that does not answer out of the scrape within peerTimeoutMs, uses its last-known values and counts the gap', async () => {
+    const a = await boot({ peerTimeoutMs: 300 });
+    const b = await boot({ peerTimeoutMs: 300 });
+    for (let i = 0; i < 3; i++) await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(3);
+    // b stops answering (as a SIGSTOPped or blocked worker would): its socket accepts and says nothing.
+    const socket = readdirSync(dir).find((f) => f.endsWith('.sock') && !f.includes((a.get(ClusterMetricsService) as any).id))!;
+    await (b.get(ClusterMetricsService) as any).server.close();
+    const silent = createServer((s) => s.resume()).listen(join(dir, socket));
+    try {
+      const text = await scrape(a);
+      expect(sampleValue(text, HTTP_COUNT, ROUTE)).toBe(3);
+      // Counted in this worker's Registry, so the next scrape shows the first gap.
+      expect(sampleValue(await scrape(a), 'cluster_peers_missed_total', { reason: 'timeout' })).toBe(1);
+    } finally {
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('peers whose series are unchanged send their values only, and a new series is sent in full', async () => {
+    const a = await boot({});
+    const b = await boot({});
+    await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(1);
+    // Same series on b: values only, added back onto the keys a holds.
+    await request(b.getHttpServer()).get('/orders/2').expect(200);
+    expect(sampleValue(await scrape(a), HTTP_COUNT, ROUTE)).toBe(2);
+    // A new series on b (another route): its keys changed, the answer is whole again.
+    await request(b.getHttpServer()).get('/orders/stream');
+    const text = await scrape(a);
+    expect(sampleValue(text, HTTP_COUNT, ROUTE)).toBe(2);
+    expect(sampleValue(text, HTTP_COUNT, { http_route: '/orders/stream' })).toBe(1);
+    expect(sampleValue(text, 'cluster_peers_missed_total')).toBeUndefined();
   });
 
   it('sums active requests and labels summaries and per-worker metrics with the worker', async () => {

@@ -1,6 +1,7 @@
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { aggregateSnapshots, compactMetrics, snapshotRegistry } from '../../lib/cluster/cluster-aggregation';
 import { LeanHistogram } from '../../lib/metrics/lean-histogram.metric';
+import { SnapshotCompactor } from '../../lib/cluster/cluster-snapshot-compactor';
 
 /** A worker's Registry with every kind of metric, filled with values that depend on `n`. */
 function worker(n: number): Registry {
@@ -60,5 +61,37 @@ describe('aggregateSnapshots', () => {
     expect(text).toContain('job_seconds_count{queue="a",service="orders"} 2');
     expect(text).toContain('jobs_running{service="orders",worker="7"} 1');
     expect(text).toContain('queue_lag_seconds{service="orders"} 10');
+  });
+});
+
+describe('SnapshotCompactor', () => {
+  it('keeps the keys (and their version) while only values change, and gives the keys getMetricsAsJSON() gives', async () => {
+    const registry = worker(3);
+    const compactor = new SnapshotCompactor({ service: 'orders' });
+    const first = await compactor.snapshot(registry);
+    const version = compactor.keysVersion;
+    (registry.getSingleMetric('jobs_total') as Counter).inc({ queue: 'a', result: 'ok' });
+    (registry.getSingleMetric('job_seconds') as Histogram).observe({ queue: 'a' }, 0.5);
+    const second = await compactor.snapshot(registry);
+    expect(compactor.keysVersion).toBe(version);
+    expect(second.map((m) => m.k)).toEqual(first.map((m) => m.k));
+    expect(second).toEqual(compactMetrics(await registry.getMetricsAsJSON()));
+    // A new series: new keys, a new version.
+    (registry.getSingleMetric('jobs_total') as Counter).inc({ queue: 'c', result: 'ok' });
+    const third = await compactor.snapshot(registry);
+    expect(compactor.keysVersion).toBe(version + 1);
+    expect(third).toEqual(compactMetrics(await registry.getMetricsAsJSON()));
+  });
+});
+
+describe('SnapshotCompactor.serialize', () => {
+  it('gives what JSON.stringify gives, also when only values changed', async () => {
+    const registry = worker(2);
+    const compactor = new SnapshotCompactor({ service: 'orders' });
+    for (let i = 0; i < 2; i++) {
+      const snapshot = { id: '1-ab', pid: 1, app: 'x', seq: i, writtenAt: 5, keys: compactor.keysVersion, metrics: await compactor.snapshot(registry) };
+      expect(compactor.serialize(snapshot)).toBe(JSON.stringify(snapshot));
+      (registry.getSingleMetric('jobs_total') as Counter).inc({ queue: 'a', result: 'ok' });
+    }
   });
 });

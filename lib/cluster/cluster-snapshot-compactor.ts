@@ -1,0 +1,117 @@
+import type { Registry } from 'prom-client';
+import type { CompactMetric } from './cluster-aggregation';
+
+const SEP = '\u0000';
+
+/**
+ * One worker's side of a snapshot, for every scrape: reads the Registry as `registry.metrics()` does and
+ * compacts it (see `CompactMetric`), doing the costly part, the sample keys, once per label set rather
+ * than once per scrape. prom-client keeps each series' label object for the series' life, so a key is
+ * cached on that object (a WeakMap: it goes with the series). While no series was added or removed, the
+ * very same key arrays come back and `keysVersion` stays: a peer then sends its values only.
+ */
+export class SnapshotCompactor {
+  private readonly keys = new WeakMap<object, Map<string, string>>();
+  /** Each metric's JSON up to its values, cached on its (kept) key array. */
+  private readonly heads = new WeakMap<string[], string>();
+  private previous = new Map<string, string[]>();
+  private previousOrder = '';
+  /** Changes whenever a metric's series keys change (a series added or removed, a metric registered). */
+  keysVersion = 0;
+
+  constructor(private readonly defaultLabels: Readonly<Record<string, string>> = {}) {}
+
+  async snapshot(registry: Registry): Promise<CompactMetric[]> {
+    const metrics = registry.getMetricsAsArray() as unknown as Array<{ getForPromString?: () => unknown; get: () => unknown }>;
+    const data = await Promise.all(metrics.map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
+    return this.compact(data as any[]);
+  }
+
+  /** Compacts metrics in prom-client's JSON shape (`labels`, and `sharedLabels` as `getForPromString()` gives them). */
+  compact(metrics: any[]): CompactMetric[] {
+    let changed = false;
+    const current = new Map<string, string[]>();
+    const out = metrics.map((metric): CompactMetric => {
+      const values: any[] = metric.values ?? [];
+      let k = new Array<string>(values.length);
+      const v = new Array<number>(values.length);
+      for (let i = 0; i < values.length; i++) {
+        k[i] = this.keyOf(values[i]);
+        v[i] = values[i].value;
+      }
+      const before = this.previous.get(metric.name);
+      if (before && sameKeys(before, k)) k = before;
+      else changed = true;
+      current.set(metric.name, k);
+      return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator ?? 'sum', k, v };
+    });
+    const order = [...current.keys()].join(SEP);
+    if (changed || order !== this.previousOrder) this.keysVersion++;
+    this.previous = current;
+    this.previousOrder = order;
+    return out;
+  }
+
+  /**
+   * `JSON.stringify(snapshot)`, with each metric's name, help and keys serialized once while they are
+   * unchanged (the keys are most of the bytes): only the values are serialized at every scrape.
+   */
+  serialize(snapshot: { metrics: CompactMetric[] } & Record<string, unknown>): string {
+    const { metrics, ...rest } = snapshot;
+    const parts: string[] = [];
+    for (const metric of metrics) {
+      let head = metric.p === undefined ? this.heads.get(metric.k) : undefined;
+      if (head === undefined) {
+        const { v: _values, ...withoutValues } = metric;
+        head = JSON.stringify(withoutValues).slice(0, -1);
+        if (metric.p === undefined) this.heads.set(metric.k, head);
+      }
+      parts.push(`${head},"v":${JSON.stringify(metric.v)}}`);
+    }
+    return `${JSON.stringify(rest).slice(0, -1)}${Object.keys(rest).length > 0 ? ',' : ''}"metrics":[${parts.join(',')}]}`;
+  }
+
+  private keyOf(sample: { labels?: Record<string, unknown>; sharedLabels?: Record<string, unknown>; metricName?: string }): string {
+    const { labels, sharedLabels, metricName } = sample;
+    // Histograms: the series' labels are `sharedLabels` (kept), `labels` holds `le` only (new each time).
+    let anchor: object | undefined;
+    let sub = metricName ?? '';
+    if (sharedLabels) {
+      let only = true;
+      for (const name in labels) if (name !== 'le') only = false;
+      if (only) {
+        anchor = sharedLabels;
+        sub += SEP + String(labels?.le ?? '');
+      }
+    } else anchor = labels;
+    if (anchor === undefined) return this.buildKey(sample);
+    let byName = this.keys.get(anchor);
+    if (byName === undefined) {
+      byName = new Map();
+      this.keys.set(anchor, byName);
+    }
+    let key = byName.get(sub);
+    if (key === undefined) {
+      key = this.buildKey(sample);
+      byName.set(sub, key);
+    }
+    return key;
+  }
+
+  /** `metricName`, then label name and value pairs sorted by name (the sample's, then shared, then default labels). */
+  private buildKey({ labels, sharedLabels, metricName }: { labels?: Record<string, unknown>; sharedLabels?: Record<string, unknown>; metricName?: string }): string {
+    const names = labels ? Object.keys(labels) : [];
+    if (sharedLabels) for (const name in sharedLabels) if (!labels || !(name in labels)) names.push(name);
+    for (const name in this.defaultLabels) if (!(labels && name in labels) && !(sharedLabels && name in sharedLabels)) names.push(name);
+    if (names.length > 1) names.sort();
+    let key = metricName ?? '';
+    for (const name of names) key += SEP + name + SEP + String(labels?.[name] ?? sharedLabels?.[name] ?? this.defaultLabels[name]);
+    return key;
+  }
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
