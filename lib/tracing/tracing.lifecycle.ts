@@ -34,7 +34,7 @@ export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationSh
     if (!this.options.tracing.enabled || this.options.tracing.tracerProvider) return;
     const sdk = getObservabilitySdk();
     if (sdk) {
-      this.logger.log(`Traces go to ${sdk.destination}.`);
+      this.logger.log(`Traces go to ${sdk.destination}, through ${sdk.exportPath}.`);
     } else if (isNoopProvider()) {
       this.logger.warn(
         'No OpenTelemetry SDK is registered, so spans are not recorded (they start working as soon as one is). ' +
