@@ -1,4 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { getObservabilitySdk, ObservabilityModule, startObservabilitySdk, Traced } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
@@ -158,6 +160,65 @@ describe('the SDK bootstrap and OTLP export', () => {
     expect(startObservabilitySdk({ exporter: 'console' })).toBe(ctx.sdk);
     expect(getObservabilitySdk()).toBe(ctx.sdk);
   });
+});
+
+describe('the export path a configuration takes', () => {
+  const ctx = useSdkTestScope([...OTEL_ENV, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_CERTIFICATE']);
+
+  it.each([
+    ['the default (OTLP/HTTP protobuf)', {}, {}, /^the encoded path \(spans encoded to OTLP as they end, posted from a worker thread\)$/],
+    ['spanExport: "sdk"', { spanExport: 'sdk' as const }, {}, /^the SDK's path \(its BatchSpanProcessor and OTLP exporter, on the main thread: spanExport: "sdk"\)$/],
+    ['OTLP/HTTP JSON', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, /^the SDK's path .*: protocol http\/json\)$/],
+    ['OTLP/gRPC', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, /^the SDK's path .*: protocol grpc\)$/],
+    ['a TLS variable', {}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }, /^the SDK's path .*: OTEL_EXPORTER_OTLP_CERTIFICATE set\)$/],
+    ['an exporter of the app', { exporter: new InMemorySpanExporter() }, {}, /^the SDK's path \(its BatchSpanProcessor and your exporter\)$/],
+  ])('%s', async (_case, options, env, path) => {
+    ctx.receiver = await startOtlpReceiver();
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.receiver.endpoint }, env);
+    ctx.sdk = startObservabilitySdk({ ...options, logger: captureLogger() });
+    expect(ctx.sdk.exportPath).toMatch(path);
+    const logs: string[] = [];
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] }, (app) =>
+      app.useLogger({ log: (m: string) => void logs.push(m), error() {}, warn() {}, debug() {}, verbose() {} }),
+    );
+    // Said once, at boot.
+    expect(logs.filter((m) => m.startsWith('Traces go to'))).toEqual([`Traces go to ${ctx.sdk.destination}, through ${ctx.sdk.exportPath}.`]);
+  });
+
+  it('exports the same spans on the SDK path (spanExport: "sdk") as before', async () => {
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ spanExport: 'sdk', scheduledDelayMillis: 60_000 });
+    ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/5').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(ctx.receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
+    expect(ctx.sdk.stats).toMatchObject({ ended: 3, exported: 3 });
+  });
+
+  it('leaves no thread behind: 50 apps in one process, each started, traced and closed', async () => {
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const cycle = async (i: number, spanExport: 'sdk' | 'worker') => {
+      ctx.sdk = startObservabilitySdk({ spanExport, scheduledDelayMillis: 60_000 });
+      const app = await createTestApp(i % 2 ? 'fastify' : 'express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+      await request(app.getHttpServer()).get(`/items/${i}`).expect(200);
+      await app.close(); // flushes the SDK: its export thread ends with the flush
+      return ctx.sdk;
+    };
+    // The threads of the process without an export thread (libuv's pool and the like start on first use).
+    await (await cycle(-1, 'sdk')).shutdown();
+    const baseline = threads();
+    const seen: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const sdk = await cycle(i, 'worker');
+      seen.push(threads() - baseline);
+      await sdk.shutdown();
+    }
+    expect(seen).toEqual(Array(50).fill(0));
+    expect(ctx.receiver.spans.filter((s) => s.name === 'GET /items/:id')).toHaveLength(51);
+  }, 120_000);
 });
 
 describe('without an SDK', () => {

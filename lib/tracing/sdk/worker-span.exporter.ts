@@ -108,7 +108,10 @@ export class WorkerSpanExporter {
 
   private start(): Worker {
     const config: ExportWorkerConfig = { kind: 'nestjs-observability.otlp-export', ...this.target, resource: this.resource, scopes: this.scopes };
-    const worker = new Worker(workerFile(), { workerData: config, stdout: false, stderr: false });
+    const file = workerFile();
+    // The TypeScript source (tests) is ESM in a typeless package: Node would warn about it at each start.
+    const execArgv = file.endsWith('.ts') ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : undefined;
+    const worker = new Worker(file, { workerData: config, execArgv });
     worker.unref();
     let reason = '';
     worker.on('message', (reply: ExportWorkerReply) => this.answer(worker, reply));
