@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { getObservabilitySdk, ObservabilityModule, startObservabilitySdk, Traced } from '../../lib';
@@ -183,6 +184,26 @@ describe('the export path a configuration takes', () => {
     );
     // Said once, at boot.
     expect(logs.filter((m) => m.startsWith('Traces go to'))).toEqual([`Traces go to ${ctx.sdk.destination}, through ${ctx.sdk.exportPath}.`]);
+  });
+
+  it.each([
+    ['tracing.tracerProvider', true, 'Traces go to the tracing.tracerProvider given, through its own span processors.'],
+    ["an SDK of the app's own", false, "Traces go to the app's own OpenTelemetry SDK, through its span processors and exporter."],
+  ])('%s: its own processors, and the boot log says so', async (_case, asOption, line) => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    if (!asOption) trace.setGlobalTracerProvider(provider);
+    try {
+      const logs: string[] = [];
+      ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(asOption ? { tracing: { tracerProvider: provider } } : {}), ItemsModule] }, (app) =>
+        app.useLogger({ log: (m: string) => void logs.push(m), error() {}, warn() {}, debug() {}, verbose() {} }),
+      );
+      expect(logs.filter((m) => m.startsWith('Traces go'))).toEqual([line]);
+      await request(ctx.app.getHttpServer()).get('/items/1').expect(200);
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toContain('GET /items/:id');
+    } finally {
+      trace.disable();
+    }
   });
 
   it('exports the same spans on the SDK path (spanExport: "sdk") as before', async () => {
