@@ -22,6 +22,14 @@ const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@
 const { ProtobufTraceSerializer, JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { median, mad, roundOrder } = require('./lib/stats');
+// The encoded path's per-span encoder (startObservabilitySdk()'s default since issue 18), from dist/.
+const { OtlpSpanEncoder } = require('../dist/tracing/sdk/otlp-span.encoder');
+const { ProtobufWriter } = require('../dist/tracing/sdk/protobuf.writer');
+const encoder = new OtlpSpanEncoder();
+const writer = new ProtobufWriter(BATCH_BYTES());
+function BATCH_BYTES() {
+  return 512 * 512;
+}
 
 const quick = process.argv.includes('--quick');
 const SPANS = quick ? 5_120 : 20_480;
@@ -81,6 +89,15 @@ function plain(span) {
 let sink = 0;
 const variants = [
   { id: 'otlp.proto', label: 'OTLP protobuf (ProtobufTraceSerializer), the exporter\'s encoding', run: (b) => ProtobufTraceSerializer.serializeRequest(b).length },
+  {
+    id: 'encoded.span',
+    label: 'the encoded path: each span to its OTLP `Span` bytes as it ends (OtlpSpanEncoder, into the batch buffer)',
+    run: (b) => {
+      writer.pos = 0;
+      for (const span of b) encoder.span(writer, span);
+      return writer.pos;
+    },
+  },
   { id: 'otlp.json', label: 'OTLP JSON (JsonTraceSerializer)', run: (b) => JsonTraceSerializer.serializeRequest(b).length },
   { id: 'worker.handoff', label: 'worker hand-off: plain projection + v8.serialize (postMessage, sender side)', run: (b) => v8.serialize(b.map(plain)).length },
 ];

@@ -116,20 +116,25 @@ export class ProtobufWriter {
   /** A length-delimited UTF-8 string. */
   string(text: string): void {
     const length = text.length;
-    let ascii = true;
-    for (let i = 0; i < length; i++) {
-      if (text.charCodeAt(i) > 127) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      this.uint32(length);
-      this.ensure(length);
+    if (length < 128) {
+      // One pass for the usual short ASCII string: its length is one byte, known up front.
+      this.ensure(length + 1);
       const b = this.buffer;
-      for (let i = 0; i < length; i++) b[this.pos++] = text.charCodeAt(i);
+      const at = this.pos;
+      let p = at + 1;
+      for (let i = 0; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) return this.utf8(text);
+        b[p++] = c;
+      }
+      b[at] = length;
+      this.pos = p;
       return;
     }
+    this.utf8(text);
+  }
+
+  private utf8(text: string): void {
     const bytes = Buffer.byteLength(text, 'utf8');
     this.uint32(bytes);
     this.ensure(bytes);
@@ -150,7 +155,9 @@ export class ProtobufWriter {
     this.uint32(length);
     this.ensure(length);
     const b = this.buffer;
-    for (let i = 0; i < length; i++) b[this.pos++] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    let p = this.pos;
+    for (let i = 0; i < 2 * length; i += 2) b[p++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+    this.pos = p;
   }
 
   /** Starts a nested message; returns the position to give {@link end}. */
