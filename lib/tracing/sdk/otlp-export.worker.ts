@@ -8,7 +8,6 @@
  * `dist/` and, in this repository's tests, as TypeScript through Node's type stripping.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -138,8 +137,10 @@ export class OtlpPoster {
     this.config = config;
     this.target = new URL(config.url);
     const https = this.target.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
-    this.send = (https ? httpsRequest : httpRequest) as typeof httpRequest;
+    // TLS is loaded only for an https endpoint (it costs the thread about 4 MB).
+    const tls = https ? process.getBuiltinModule('node:https') : null;
+    this.agent = tls ? new tls.Agent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+    this.send = (tls ? tls.request : httpRequest) as typeof httpRequest;
   }
 
   /** Sends one request body; resolves with the outcome after retries, within the deadline. */

@@ -18,6 +18,8 @@ interface InFlight {
   resolve(result: WorkerExportResult): void;
 }
 
+/** V8 heap limits of the export thread, MB (a thread that exceeds them dies, and is replaced: its spans are counted as dropped). */
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
 /** How long `stop()` lets the thread finish its batches past their own deadline before it is terminated. */
 const STOP_GRACE_MS = 1000;
 
@@ -111,7 +113,8 @@ export class WorkerSpanExporter {
     const file = workerFile();
     // The TypeScript source (tests) is ESM in a typeless package: Node would warn about it at each start.
     const execArgv = file.endsWith('.ts') ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : undefined;
-    const worker = new Worker(file, { workerData: config, execArgv });
+    // The thread holds one batch at a time per request: a small heap is plenty, and keeps its RSS low.
+    const worker = new Worker(file, { workerData: config, execArgv, resourceLimits: WORKER_HEAP_LIMITS });
     worker.unref();
     let reason = '';
     worker.on('message', (reply: ExportWorkerReply) => this.answer(worker, reply));
