@@ -22,6 +22,7 @@ const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@
 const { ProtobufTraceSerializer, JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { median, mad, roundOrder } = require('./lib/stats');
+const { SERVER_SPAN_ATTRIBUTES } = require('./lib/server-span');
 // The encoded path's per-span encoder (startObservabilitySdk()'s default since issue 18), from dist/.
 const { OtlpSpanEncoder } = require('../dist/tracing/sdk/otlp-span.encoder');
 const { ProtobufWriter } = require('../dist/tracing/sdk/protobuf.writer');
@@ -44,20 +45,7 @@ const provider = new TracerProvider({
 const tracer = provider.getTracer('nestjs-observability');
 for (let i = 0; i < SPANS; i++) {
   const span = tracer.startSpan('GET', { kind: SpanKind.SERVER });
-  span.setAttributes({
-    'url.path': '/hello',
-    'url.scheme': 'http',
-    'network.protocol.version': '1.1',
-    'server.address': 'localhost',
-    'server.port': 3000,
-    'user_agent.original': 'wrk/4.1.0',
-    'client.address': '127.0.0.1',
-    'http.request.method': 'GET',
-    'http.response.status_code': 200,
-    'http.route': '/hello',
-    'nest.controller': 'HelloController',
-    'nest.handler': 'hello',
-  });
+  span.setAttributes(SERVER_SPAN_ATTRIBUTES);
   span.updateName('GET /hello');
   span.end();
 }

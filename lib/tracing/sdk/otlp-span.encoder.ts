@@ -23,15 +23,7 @@ export class OtlpSpanEncoder {
   /** Writes the `Span` message of `span` (its fields, without the enclosing key and length). */
   span(w: ProtobufWriter, span: ReadableSpan): void {
     const ctx = span.spanContext();
-    w.tag(1, 2);
-    w.hexBytes(ctx.traceId);
-    w.tag(2, 2);
-    w.hexBytes(ctx.spanId);
-    const traceState = ctx.traceState?.serialize();
-    if (traceState) {
-      w.tag(3, 2);
-      w.string(traceState);
-    }
+    this.context(w, ctx);
     const parent = span.parentSpanContext;
     if (parent?.spanId) {
       w.tag(4, 2);
@@ -69,15 +61,7 @@ export class OtlpSpanEncoder {
       w.tag(13, 2);
       const at = w.begin();
       const linked = link.context;
-      w.tag(1, 2);
-      w.hexBytes(linked.traceId);
-      w.tag(2, 2);
-      w.hexBytes(linked.spanId);
-      const linkState = linked.traceState?.serialize();
-      if (linkState) {
-        w.tag(3, 2);
-        w.string(linkState);
-      }
+      this.context(w, linked);
       if (link.attributes) this.attributes(w, link.attributes, 4);
       w.tag(5, 0);
       w.uint32(link.droppedAttributesCount || 0);
@@ -130,6 +114,19 @@ export class OtlpSpanEncoder {
     }
     w.end(at);
     return { head: w.copy(), tail: schemaUrl(scope.schemaUrl) };
+  }
+
+  /** Fields 1–3 of a Span and of a Link alike: trace id, span id, trace state. */
+  private context(w: ProtobufWriter, ctx: { traceId: string; spanId: string; traceState?: { serialize(): string } }): void {
+    w.tag(1, 2);
+    w.hexBytes(ctx.traceId);
+    w.tag(2, 2);
+    w.hexBytes(ctx.spanId);
+    const traceState = ctx.traceState?.serialize();
+    if (traceState) {
+      w.tag(3, 2);
+      w.string(traceState);
+    }
   }
 
   /** Repeated `KeyValue` in field `field`. */
