@@ -139,7 +139,10 @@ export class EncodedSpanProcessor implements SpanProcessor {
     this.index = spare && spare.index.length >= index.length ? spare.index : new Uint32Array(index.length);
     this.count = 0;
     this.inFlightBytes += bytes;
-    const done = this.send(buffer, index, count).then((result) => {
+    const done = this.send(buffer, index, count)
+      // Never an unhandled rejection: a batch that could not even be handed over failed, and is counted so.
+      .catch((error: unknown): WorkerExportResult => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }))
+      .then((result) => {
       this.inFlightBytes -= bytes;
       this.inFlight.delete(done);
       this.account(result, count);
