@@ -3,7 +3,10 @@
  * The hello-world service that bench/http.js loads: `GET /hello` → HelloController → HelloService,
  * on Nest's Express or Fastify adapter, with one ObservabilityModule configuration or one peer stack.
  *
- *   BENCH_CONFIG  = bare | metrics | tracing | all100 | all10   (ours)
+ *   BENCH_CONFIG  = bare | metrics | tracing | all100 | all10   (ours: the encoded span path)
+ *                 | sdk100 | sdk10                            (ours on the SDK's span path, spanExport: 'sdk')
+ *                 | refused | hang | err503                   (all100 with a failing Collector: bench/http.js
+ *                                                              points OTEL_EXPORTER_OTLP_TRACES_ENDPOINT at it)
  *                 | prom | otel | peers                         (peer stacks, bench/http-peers.js)
  *   BENCH_ADAPTER = express | fastify
  *   BENCH_DECORATED=1: HelloService.hello() also gets @Traced() (where tracing is on) and
@@ -21,6 +24,11 @@ const CONFIGS = {
   tracing: { module: { metrics: false }, sampleRatio: 1 },
   all100: { module: {}, sampleRatio: 1 },
   all10: { module: {}, sampleRatio: 0.1 },
+  sdk100: { module: {}, sampleRatio: 1, spanExport: 'sdk' },
+  sdk10: { module: {}, sampleRatio: 0.1, spanExport: 'sdk' },
+  refused: { module: {}, sampleRatio: 1 },
+  hang: { module: {}, sampleRatio: 1 },
+  err503: { module: {}, sampleRatio: 1 },
   prom: { peer: { prom: true } },
   otel: { peer: { otel: true } },
   peers: { peer: { prom: true, otel: true, terminus: true } },
@@ -43,7 +51,7 @@ const otelPeer = peer?.otel ? peers.startOtelPeer({ adapter: adapterName, servic
 // BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
 // its dependencies resolve from node_modules/); default ../dist. Not loaded at all for the peers.
 const lib = ours ? require(process.env.BENCH_DIST ? require('node:path').resolve(process.env.BENCH_DIST) : '../dist') : null;
-if (config?.sampleRatio !== undefined) lib.startObservabilitySdk({ exporter: 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello' });
+if (config?.sampleRatio !== undefined) lib.startObservabilitySdk({ exporter: 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello', ...(config.spanExport ? { spanExport: config.spanExport } : {}) });
 
 const { Controller, Get, Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');

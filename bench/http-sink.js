@@ -4,13 +4,14 @@
  * every `POST /v1/traces` with 200 and an empty ExportTraceServiceResponse, and counts requests,
  * bytes and spans. Spans are counted by walking the protobuf wire format of
  * ExportTraceServiceRequest (resource_spans = 1 → scope_spans = 2 → spans = 2); nothing else is
- * decoded. Talks to its parent over IPC: sends `{ port }` once listening, answers `'stats'` with the
+ * decoded. Two paths play a failing Collector: `/hang/v1/traces` reads the request and never answers,
+ * `/503/v1/traces` answers 503 (retryable, no Retry-After); neither counts spans. Talks to its parent over IPC: sends `{ port }` once listening, answers `'stats'` with the
  * counters, exits on `'exit'` (or when the parent goes away).
  */
 const http = require('node:http');
 const zlib = require('node:zlib');
 
-const stats = { requests: 0, bytes: 0, spans: 0, badBodies: 0 };
+const stats = { requests: 0, bytes: 0, spans: 0, badBodies: 0, refusedRequests: 0 };
 /** `scope|kind|name` → spans received (at most MAX_KEYS keys; the rest go to `…|other`). */
 const byKey = new Map();
 const MAX_KEYS = 200;
@@ -102,6 +103,12 @@ function countSpans(buf) {
 }
 
 const server = http.createServer((req, res) => {
+  if (req.url.startsWith('/hang/') || req.url.startsWith('/503/')) {
+    stats.refusedRequests++;
+    req.resume();
+    if (req.url.startsWith('/503/')) req.on('end', () => res.writeHead(503, { 'content-length': 0 }).end());
+    return;
+  }
   stats.requests++;
   const chunks = [];
   req.on('data', (c) => chunks.push(c));

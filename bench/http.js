@@ -17,6 +17,7 @@
  *                                               # figure) with its settings, keep its other runs,
  *                                               # write http-NAME-redo.json; the table says so
  *   npm run bench:http -- --from NAME           # print the tables of http-NAME.json again (no run)
+ *   npm run bench:http -- --faults --only all100   # also 30 s runs with a Collector refusing, hanging, answering 503
  *   npm run bench:http -- --decorated           # HelloService.hello() also @Traced() / @Counted() @Timed()
  *   npm run bench:http -- --profile all100:express   # bare and all100 with --cpu-prof on the server: self
  *                                                      # time per request by package and function, side by
@@ -69,8 +70,14 @@ const CONFIGS = [
   { id: 'bare', label: 'bare Nest (no ObservabilityModule)', short: 'bare Nest' },
   { id: 'metrics', label: 'ours, metrics only (`tracing: false`)', short: 'ours, metrics only', targets: { minRps: 0.9, maxP99: 1.15 } },
   { id: 'tracing', label: 'ours, tracing only (`metrics: false`), 100% sampled, OTLP', short: 'ours, tracing only, 100 %' },
-  { id: 'all100', label: 'ours, all on, 100% sampled, OTLP', short: 'ours, all on, 100 %', targets: { minRps: 0.6, maxRss: 1.3 } },
-  { id: 'all10', label: 'ours, all on, 10% sampled, OTLP', short: 'ours, all on, 10 %', targets: { minRps: 0.8, maxRss: 1.3 } },
+  { id: 'all100', label: 'ours, all on, 100% sampled, OTLP (encoded path, worker thread)', short: 'ours, all on, 100 %', targets: { minRps: 0.75, maxP99: 2.0, maxRss: 1.3 } },
+  { id: 'all10', label: 'ours, all on, 10% sampled, OTLP (encoded path, worker thread)', short: 'ours, all on, 10 %', targets: { minRps: 0.88 } },
+  { id: 'sdk100', label: "ours, all on, 100% sampled, OTLP on the SDK's path (`spanExport: 'sdk'`: BatchSpanProcessor + OTLP exporter)", short: "ours, all on, 100 %, SDK's path" },
+  { id: 'sdk10', label: "ours, all on, 10% sampled, OTLP on the SDK's path (`spanExport: 'sdk'`)", short: "ours, all on, 10 %, SDK's path" },
+  // A failing Collector for 30 s of load (only with --faults or --only naming them): req/s against all100 of the same round.
+  { id: 'refused', label: 'ours, all on, 100%, Collector refusing connections', short: 'all on, 100 %, Collector refusing', fault: true, targets: { minHealthy: 0.9 } },
+  { id: 'hang', label: 'ours, all on, 100%, Collector never answering', short: 'all on, 100 %, Collector hanging', fault: true, targets: { minHealthy: 0.9 } },
+  { id: 'err503', label: 'ours, all on, 100%, Collector answering 503', short: 'all on, 100 %, Collector 503', fault: true, targets: { minHealthy: 0.9 } },
   { id: 'prom', label: 'peer: @willsoto/nestjs-prometheus + global interceptor recording a histogram', short: 'peer: nestjs-prometheus + interceptor', peer: true },
   {
     id: 'otel',
@@ -84,7 +91,11 @@ const ADAPTERS = ['express', 'fastify'];
 
 const only = option('--only', null)?.split(',');
 const adapters = only && only.some((o) => ADAPTERS.includes(o)) ? ADAPTERS.filter((a) => only.includes(a)) : ADAPTERS;
-const configs = only && only.some((o) => CONFIGS.some((c) => c.id === o)) ? CONFIGS.filter((c) => c.id === 'bare' || only.includes(c.id)) : CONFIGS;
+const faults = flag('--faults');
+const configs = only && only.some((o) => CONFIGS.some((c) => c.id === o))
+  ? CONFIGS.filter((c) => c.id === 'bare' || only.includes(c.id) || (faults && (c.fault || c.id === 'all100')))
+  : CONFIGS.filter((c) => !c.fault || faults);
+const FAULT_SECONDS = 30;
 
 // ---------------------------------------------------------------------------------------------
 // Child processes, each bounded in time and killed when this process exits.
@@ -201,8 +212,20 @@ function diffCounts(after = {}, before = {}) {
 // One run: boot, warm up, measure, read RSS, flush and read the span counters, stop.
 // ---------------------------------------------------------------------------------------------
 
+/** Where a configuration's spans go: the sink, or a failing Collector (a closed port, the sink's /hang/ or /503/). */
+async function tracesEndpoint(sink, config) {
+  if (config.id === 'hang' || config.id === 'err503') return `http://127.0.0.1:${sink.port}/${config.id === 'hang' ? 'hang' : '503'}/v1/traces`;
+  if (config.id !== 'refused') return `http://127.0.0.1:${sink.port}/v1/traces`;
+  const probe = require('node:net').createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}/v1/traces`;
+}
+
 async function runOne(sink, adapter, config, nodeFlags = []) {
   const sinkBefore = (await sink.ask('stats')).stats;
+  const duration = config.fault && !quick ? FAULT_SECONDS : DURATION;
   const server = startNode(
     0,
     'http-server.js',
@@ -211,6 +234,7 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
       BENCH_ADAPTER: adapter,
       BENCH_DECORATED: decorated ? '1' : '',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: await tracesEndpoint(sink, config),
       OTEL_SERVICE_NAME: 'bench-hello',
     },
     ['--expose-gc', ...nodeFlags],
@@ -221,12 +245,12 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
     const warm = await runWrk(port, WARMUP, false);
     const before = schedstat(pid);
     const t0 = process.hrtime.bigint();
-    const load = await runWrk(port, DURATION, true);
+    const load = await runWrk(port, duration, true);
     const t1 = process.hrtime.bigint();
     const wall = Number(t1 - t0);
     const after = schedstat(pid);
     const rss = vmRss(pid);
-    const { stats, memory, spaces, liveHeap } = await server.ask('stats', 40_000);
+    const { stats, memory, spaces, liveHeap } = await server.ask('stats', 60_000);
     // Let the last export's answer reach the sink's counters (they are read over IPC, not HTTP).
     const sinkAfter = (await sink.ask('stats')).stats;
     await server.stop();
@@ -268,6 +292,7 @@ function summarize(runs) {
   for (const adapter of adapters) {
     const bare = runs.filter((r) => r.adapter === adapter && r.config === 'bare');
     const bareByRound = new Map(bare.map((r) => [r.round, r]));
+    const healthyByRound = new Map(runs.filter((r) => r.adapter === adapter && r.config === 'all100').map((r) => [r.round, r]));
     for (const config of configs) {
       const rs = runs.filter((r) => r.adapter === adapter && r.config === config.id);
       if (rs.length === 0) continue;
@@ -322,6 +347,8 @@ function summarize(runs) {
         rssRatio: ratio('rss'),
         idleRssRatio: ratio('idleRss'),
         cpuRatio: ratio('cpuUsPerRequest'),
+        // A failing Collector's runs against the healthy all100 run of the same round.
+        healthyRatio: median(rs.filter((r) => healthyByRound.has(r.round)).map((r) => r.rps / healthyByRound.get(r.round).rps)),
         errors: sum((r) => r.errors),
         spans,
       };
@@ -338,6 +365,7 @@ function checks(s) {
   if (t.minRps !== undefined) list.push({ what: `req/s ≥ ${t.minRps}×`, met: s.rpsRatio >= t.minRps });
   if (t.maxP99 !== undefined) list.push({ what: `p99 ≤ ${t.maxP99}×`, met: s.p99Ratio <= t.maxP99 });
   if (t.maxRss !== undefined) list.push({ what: `RSS ≤ ${t.maxRss}×`, met: s.rssRatio <= t.maxRss });
+  if (t.minHealthy !== undefined) list.push({ what: `req/s ≥ ${t.minHealthy}× healthy (${f(s.healthyRatio, 2)}×)`, met: s.healthyRatio >= t.minHealthy });
   if (s.spans && !s.peer) list.push({ what: 'no silent span loss', met: s.spans.silentlyLost === 0 });
   if (s.spans && s.peer && s.spans.exported !== s.spans.received) list.push({ what: 'sink received every exported span', met: false });
   if (s.errors) list.push({ what: 'no HTTP errors', met: false });
@@ -367,7 +395,9 @@ function summaryTable(summary) {
     if (!s) return ['', '', '', ''];
     const t = s.targets ?? {};
     const mark = (text, missed) => (missed ? `**${text}**` : text);
-    const rps = mark(`${f(s.rpsRatio, 2)}`, t.minRps !== undefined && !(s.rpsRatio >= t.minRps));
+    const rps = t.minHealthy !== undefined
+      ? mark(`${f(s.rpsRatio, 2)} (${f(s.healthyRatio, 2)}× healthy)`, !(s.healthyRatio >= t.minHealthy))
+      : mark(`${f(s.rpsRatio, 2)}`, t.minRps !== undefined && !(s.rpsRatio >= t.minRps));
     const p99 = mark(`${f(s.p99Ratio, 2)}`, t.maxP99 !== undefined && !(s.p99Ratio <= t.maxP99));
     const rss = mark(`${f(s.rssRatio, 2)}`, t.maxRss !== undefined && !(s.rssRatio <= t.maxRss));
     let dropped = '';
@@ -381,7 +411,7 @@ function summaryTable(summary) {
     return [rps, p99, rss, dropped];
   };
   const targetText = (t = {}) =>
-    [t.minRps !== undefined && `req/s ≥ ${t.minRps}×`, t.maxP99 !== undefined && `p99 ≤ ${t.maxP99}×`, t.maxRss !== undefined && `RSS ≤ ${t.maxRss}×`].filter(Boolean).join(', ');
+    [t.minRps !== undefined && `req/s ≥ ${t.minRps}×`, t.minHealthy !== undefined && `req/s ≥ ${t.minHealthy}× all on 100 % healthy`, t.maxP99 !== undefined && `p99 ≤ ${t.maxP99}×`, t.maxRss !== undefined && `RSS ≤ ${t.maxRss}×`].filter(Boolean).join(', ');
   const head = adapters.map((a) => `${a[0].toUpperCase()}${a.slice(1)}`);
   const lines = [
     `| Configuration | ${head.map((a) => `${a} req/s | p99 | RSS | spans dropped`).join(' | ')} | Target |`,

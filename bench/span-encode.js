@@ -22,6 +22,15 @@ const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@
 const { ProtobufTraceSerializer, JsonTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { median, mad, roundOrder } = require('./lib/stats');
+const { SERVER_SPAN_ATTRIBUTES } = require('./lib/server-span');
+// The encoded path's per-span encoder (startObservabilitySdk()'s default since issue 18), from dist/.
+const { OtlpSpanEncoder } = require('../dist/tracing/sdk/otlp-span.encoder');
+const { ProtobufWriter } = require('../dist/tracing/sdk/protobuf.writer');
+const encoder = new OtlpSpanEncoder();
+const writer = new ProtobufWriter(BATCH_BYTES());
+function BATCH_BYTES() {
+  return 512 * 512;
+}
 
 const quick = process.argv.includes('--quick');
 const SPANS = quick ? 5_120 : 20_480;
@@ -36,20 +45,7 @@ const provider = new TracerProvider({
 const tracer = provider.getTracer('nestjs-observability');
 for (let i = 0; i < SPANS; i++) {
   const span = tracer.startSpan('GET', { kind: SpanKind.SERVER });
-  span.setAttributes({
-    'url.path': '/hello',
-    'url.scheme': 'http',
-    'network.protocol.version': '1.1',
-    'server.address': 'localhost',
-    'server.port': 3000,
-    'user_agent.original': 'wrk/4.1.0',
-    'client.address': '127.0.0.1',
-    'http.request.method': 'GET',
-    'http.response.status_code': 200,
-    'http.route': '/hello',
-    'nest.controller': 'HelloController',
-    'nest.handler': 'hello',
-  });
+  span.setAttributes(SERVER_SPAN_ATTRIBUTES);
   span.updateName('GET /hello');
   span.end();
 }
@@ -81,6 +77,15 @@ function plain(span) {
 let sink = 0;
 const variants = [
   { id: 'otlp.proto', label: 'OTLP protobuf (ProtobufTraceSerializer), the exporter\'s encoding', run: (b) => ProtobufTraceSerializer.serializeRequest(b).length },
+  {
+    id: 'encoded.span',
+    label: 'the encoded path: each span to its OTLP `Span` bytes as it ends (OtlpSpanEncoder, into the batch buffer)',
+    run: (b) => {
+      writer.pos = 0;
+      for (const span of b) encoder.span(writer, span);
+      return writer.pos;
+    },
+  },
   { id: 'otlp.json', label: 'OTLP JSON (JsonTraceSerializer)', run: (b) => JsonTraceSerializer.serializeRequest(b).length },
   { id: 'worker.handoff', label: 'worker hand-off: plain projection + v8.serialize (postMessage, sender side)', run: (b) => v8.serialize(b.map(plain)).length },
 ];

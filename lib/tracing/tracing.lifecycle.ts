@@ -32,11 +32,18 @@ export class TracingLifecycle implements OnApplicationBootstrap, OnApplicationSh
   }
 
   onApplicationBootstrap(): void {
-    if (!this.options.tracing.enabled || this.options.tracing.tracerProvider) return;
+    if (!this.options.tracing.enabled) return;
+    // Which path spans take, said once at boot (docs/tracing.md, "Which path ended spans take").
+    if (this.options.tracing.tracerProvider) {
+      this.logger.log('Traces go to the tracing.tracerProvider given, through its own span processors.');
+      return;
+    }
     const sdk = getObservabilitySdk();
     if (sdk) {
-      this.logger.log(`Traces go to ${sdk.destination}.`);
-    } else if (isNoopProvider()) {
+      this.logger.log(`Traces go to ${sdk.destination}, through ${sdk.exportPath}.`);
+    } else if (!isNoopProvider()) {
+      this.logger.log("Traces go to the app's own OpenTelemetry SDK, through its span processors and exporter.");
+    } else {
       this.logger.warn(
         'No OpenTelemetry SDK is registered, so spans are not recorded (they start working as soon as one is). ' +
           'Call startObservabilitySdk() before NestFactory.create(), or preload nestjs-observability/register.',

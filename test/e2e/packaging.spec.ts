@@ -17,6 +17,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DOC_TEST_KNOWN_FAILURES, extractSnippets, importedPackages, planDocTests, readDocPages, runnerPlan, writeDocTest } from '../support/doc-snippets';
+import { OTLP_SPAN_KIND, startOtlpReceiver } from '../support/otlp-receiver';
 import { RawResponse, rawRequest } from '../support/raw-http';
 
 const ROOT = resolve(__dirname, '../..');
@@ -381,6 +382,28 @@ describe('the packed tarball in fresh consumer apps', () => {
       await expectCleanExit(app);
       expect(Date.now() - started).toBeLessThan(SHUTDOWN_TIMEOUT);
       expect(app.stderr).toBe('');
+    }, SLOW);
+
+    it('exports its spans over OTLP from the shipped worker thread, and delivers every ended span on SIGTERM', async () => {
+      const receiver = await startOtlpReceiver();
+      try {
+        const port = await freePort();
+        // A minute between exports: what reaches the receiver is what the SIGTERM flush delivered.
+        app = start(port, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '60000' });
+        expect(await app.listening()).toBe(port);
+        for (let i = 0; i < 3; i++) expect((await get(port, '/hello')).status).toBe(200);
+        expect(receiver.spans).toHaveLength(0);
+        app.child.kill('SIGTERM');
+        await expectCleanExit(app);
+        const server = receiver.spans.filter((s) => s.kind === OTLP_SPAN_KIND.SPAN_KIND_SERVER);
+        expect(server.map((s) => s.name)).toEqual(['GET /hello', 'GET /hello', 'GET /hello']);
+        expect(server[0].resource['service.name']).toBe('consumer');
+        // Posted by the export thread (its own User-Agent), not by the SDK's exporter.
+        expect(new Set(receiver.headers.map((h) => h['user-agent']))).toEqual(new Set(['nestjs-observability OTLP exporter (worker thread)']));
+        expect(app.stderr).toBe('');
+      } finally {
+        await receiver.close();
+      }
     }, SLOW);
 
     // On one Node per consumer: the Node 22 run of the Nest 11 consumer is about loading, covered above.

@@ -1,4 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { getObservabilitySdk, ObservabilityModule, startObservabilitySdk, Traced } from '../../lib';
 import { createTestApp, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
@@ -33,7 +36,8 @@ describe('the SDK bootstrap and OTLP export', () => {
     expect(root.attributes).toMatchObject({ 'http.route': '/items/:id', 'http.response.status_code': 200, 'nest.handler': 'get' });
     expect(root.resource).toMatchObject({ 'service.name': 'orders', 'service.version': '1.2.3', 'deployment.environment.name': 'test' });
     expect(root.scope).toBe('nestjs-observability');
-    // The counters the module exports as metrics.
+    // The counters the module exports as metrics (the receiver decodes before it answers: flush first).
+    await ctx.sdk.forceFlush();
     const text = (await request(ctx.app.getHttpServer()).get('/metrics')).text;
     expect(sampleValue(text, 'otel_sdk_spans_exported_total')).toBeGreaterThanOrEqual(3);
     expect(sampleValue(text, 'otel_sdk_spans_dropped_total')).toBe(0);
@@ -94,9 +98,12 @@ describe('the SDK bootstrap and OTLP export', () => {
       expect(sampleValue(text, 'otel_sdk_spans_pending')).toBeLessThanOrEqual(20);
       expect(unhandled.rejections).toEqual([]);
       // The first failure is said at once, with the endpoint and the reason; the rest waits for the summary.
-      expect(logs.warnings).toHaveLength(1);
-      expect(logs.warnings[0]).toContain(`Exporting spans to ${base}/v1/traces failed: `);
-      expect(logs.warnings[0]).toMatch(loss === 'failed' ? /ECONNREFUSED/ : /timed out|timeout/i);
+      // A full queue is said once too.
+      const failures = logs.warnings.filter((w) => !w.startsWith('The span export queue is full'));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toContain(`Exporting spans to ${base}/v1/traces failed: `);
+      expect(failures[0]).toMatch(loss === 'failed' ? /ECONNREFUSED/ : /timed out|timeout/i);
+      expect(logs.warnings.length - failures.length).toBe(ctx.sdk.stats.dropped > 0 ? 1 : 0);
       expect(logs.infos).toEqual([]);
     } finally {
       unhandled.stop();
@@ -154,6 +161,85 @@ describe('the SDK bootstrap and OTLP export', () => {
     expect(startObservabilitySdk({ exporter: 'console' })).toBe(ctx.sdk);
     expect(getObservabilitySdk()).toBe(ctx.sdk);
   });
+});
+
+describe('the export path a configuration takes', () => {
+  const ctx = useSdkTestScope([...OTEL_ENV, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_CERTIFICATE']);
+
+  it.each([
+    ['the default (OTLP/HTTP protobuf)', {}, {}, /^the encoded path \(spans encoded to OTLP as they end, posted from a worker thread\)$/],
+    ['spanExport: "sdk"', { spanExport: 'sdk' as const }, {}, /^the SDK's path \(its BatchSpanProcessor and OTLP exporter, on the main thread: spanExport: "sdk"\)$/],
+    ['OTLP/HTTP JSON', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, /^the SDK's path .*: protocol http\/json\)$/],
+    ['OTLP/gRPC', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, /^the SDK's path .*: protocol grpc\)$/],
+    ['a TLS variable', {}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }, /^the SDK's path .*: OTEL_EXPORTER_OTLP_CERTIFICATE set\)$/],
+    ['an exporter of the app', { exporter: new InMemorySpanExporter() }, {}, /^the SDK's path \(its BatchSpanProcessor and your exporter\)$/],
+  ])('%s', async (_case, options, env, path) => {
+    ctx.receiver = await startOtlpReceiver();
+    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.receiver.endpoint }, env);
+    ctx.sdk = startObservabilitySdk({ ...options, logger: captureLogger() });
+    expect(ctx.sdk.exportPath).toMatch(path);
+    const logs: string[] = [];
+    ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(), ItemsModule] }, (app) =>
+      app.useLogger({ log: (m: string) => void logs.push(m), error() {}, warn() {}, debug() {}, verbose() {} }),
+    );
+    // Said once, at boot.
+    expect(logs.filter((m) => m.startsWith('Traces go to'))).toEqual([`Traces go to ${ctx.sdk.destination}, through ${ctx.sdk.exportPath}.`]);
+  });
+
+  it.each([
+    ['tracing.tracerProvider', true, 'Traces go to the tracing.tracerProvider given, through its own span processors.'],
+    ["an SDK of the app's own", false, "Traces go to the app's own OpenTelemetry SDK, through its span processors and exporter."],
+  ])('%s: its own processors, and the boot log says so', async (_case, asOption, line) => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    if (!asOption) trace.setGlobalTracerProvider(provider);
+    try {
+      const logs: string[] = [];
+      ctx.app = await createTestApp('express', { imports: [ObservabilityModule.forRoot(asOption ? { tracing: { tracerProvider: provider } } : {}), ItemsModule] }, (app) =>
+        app.useLogger({ log: (m: string) => void logs.push(m), error() {}, warn() {}, debug() {}, verbose() {} }),
+      );
+      expect(logs.filter((m) => m.startsWith('Traces go'))).toEqual([line]);
+      await request(ctx.app.getHttpServer()).get('/items/1').expect(200);
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toContain('GET /items/:id');
+    } finally {
+      trace.disable();
+    }
+  });
+
+  it('exports the same spans on the SDK path (spanExport: "sdk") as before', async () => {
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    ctx.sdk = startObservabilitySdk({ spanExport: 'sdk', scheduledDelayMillis: 60_000 });
+    ctx.app = await createTestApp('fastify', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+    await request(ctx.app.getHttpServer()).get('/items/5').expect(200);
+    await ctx.sdk.forceFlush();
+    expect(ctx.receiver.spans.map((s) => s.name).sort()).toEqual(['GET /items/:id', 'InventoryService.reserve', 'inventory.check']);
+    expect(ctx.sdk.stats).toMatchObject({ ended: 3, exported: 3 });
+  });
+
+  it('leaves no thread behind: 50 apps in one process, each started, traced and closed', async () => {
+    ctx.receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = ctx.receiver.endpoint;
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const cycle = async (i: number, spanExport: 'sdk' | 'worker') => {
+      ctx.sdk = startObservabilitySdk({ spanExport, scheduledDelayMillis: 60_000 });
+      const app = await createTestApp(i % 2 ? 'fastify' : 'express', { imports: [ObservabilityModule.forRoot(), ItemsModule] });
+      await request(app.getHttpServer()).get(`/items/${i}`).expect(200);
+      await app.close(); // flushes the SDK: its export thread ends with the flush
+      return ctx.sdk;
+    };
+    // The threads of the process without an export thread (libuv's pool and the like start on first use).
+    await (await cycle(-1, 'sdk')).shutdown();
+    const baseline = threads();
+    const seen: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const sdk = await cycle(i, 'worker');
+      seen.push(threads() - baseline);
+      await sdk.shutdown();
+    }
+    expect(seen).toEqual(Array(50).fill(0));
+    expect(ctx.receiver.spans.filter((s) => s.name === 'GET /items/:id')).toHaveLength(51);
+  }, 120_000);
 });
 
 describe('without an SDK', () => {

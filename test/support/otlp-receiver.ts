@@ -6,7 +6,7 @@
  * `@elastic/mockotlpserver` ships under `opentelemetry/proto/`, loaded with protobufjs. No schema is
  * written by hand here.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { gunzipSync, inflateSync } from 'node:zlib';
@@ -73,7 +73,7 @@ export interface ReceivedMetric {
 }
 
 /** What {@link startOtlpReceiver} does with each export request. */
-export type OtlpReceiverMode = 'ok' | 'hang' | 'fail500';
+export type OtlpReceiverMode = 'ok' | 'hang' | 'fail500' | 'fail503';
 
 /** A running receiver. */
 export interface OtlpReceiver {
@@ -100,6 +100,10 @@ export interface OtlpReceiver {
   contentTypes: string[];
   /** The `Content-Encoding` header of each request, in order (`''` when absent). */
   contentEncodings: string[];
+  /** The headers of each request, in order. */
+  headers: IncomingHttpHeaders[];
+  /** The body of each `/v1/traces` request that decoded, inflated, in order. */
+  traceBodies: Buffer[];
   /** Resolves with a copy of {@link spans} once at least `count` spans arrived; rejects after `timeoutMs` (default 5000). */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   /** Resolves once at least `count` requests arrived (headers seen); rejects after `timeoutMs` (default 5000). */
@@ -116,6 +120,7 @@ export interface OtlpReceiverOptions {
    * - 'ok' (default): decode, record, answer 200 with an empty ExportTraceServiceResponse.
    * - 'hang': read and record the request but never answer it.
    * - 'fail500': read and record the request, answer 500.
+   * - 'fail503': read and record the request, answer 503 with `Retry-After: 1` (retryable, per OTLP).
    */
   mode?: OtlpReceiverMode;
 }
@@ -249,6 +254,15 @@ export function decodeTraceRequest(body: Uint8Array): ReceivedSpan[] {
     }
   }
   return spans;
+}
+
+/**
+ * Decodes an `ExportTraceServiceRequest` body into the schema's full plain-object form: every field,
+ * defaults included (int64 as strings, bytes as hex), for comparing two requests field by field.
+ */
+export function decodeTraceRequestMessage(body: Uint8Array): Record<string, unknown> {
+  const object = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, objects: true, oneofs: true });
+  return JSON.parse(JSON.stringify(object, (key, value) => (Array.isArray(value) && /(Id|bytesValue)$/.test(key) ? Buffer.from(value).toString('hex') : value)));
 }
 
 interface PbNumberPoint {
@@ -398,6 +412,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     const contentType = req.headers['content-type'] ?? '';
     receiver.contentTypes.push(contentType);
     receiver.contentEncodings.push(req.headers['content-encoding'] ?? '');
+    receiver.headers.push(req.headers);
     wake();
 
     // Why the request is refused in 'ok' mode, as [status, text]; undefined when it is a trace or metrics export.
@@ -419,6 +434,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
           receiver.metricRequests += 1;
         } else {
           receiver.spans.push(...decodeTraceRequest(body));
+          receiver.traceBodies.push(body);
         }
         wake();
       } catch (error) {
@@ -428,6 +444,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
 
     if (mode === 'hang') return; // never answer; close() destroys the socket
     if (mode === 'fail500') return answer(res, 500, 'receiver configured to fail');
+    if (mode === 'fail503') return void res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('unavailable');
     if (refusal) return answer(res, ...refusal);
     const ok = isMetrics ? EMPTY_METRICS_RESPONSE : EMPTY_RESPONSE;
     res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': ok.length }).end(ok);
@@ -470,6 +487,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     requests: 0,
     contentTypes: [],
     contentEncodings: [],
+    headers: [],
+    traceBodies: [],
     waitForSpans: (count, timeoutMs = 5000) =>
       waitFor(
         () => receiver.spans.length >= count,

@@ -34,6 +34,15 @@ export interface ObservabilitySdkOptions {
    */
   exporter?: 'otlp' | 'console' | 'none' | import('@opentelemetry/sdk-trace').SpanExporter;
   /**
+   * How OTLP/HTTP protobuf spans leave the process. `'worker'`: each span is encoded to OTLP bytes when
+   * it ends (it is then free for the GC), and the batches are compressed and posted from a worker
+   * thread. `'sdk'`: the SDK's `BatchSpanProcessor` and OTLP exporter, on the main thread. The SDK's
+   * path is also taken, whatever this says, for `http/json`, `grpc`, the OTLP TLS variables
+   * (`OTEL_EXPORTER_OTLP_CERTIFICATE`, `_CLIENT_KEY`, `_CLIENT_CERTIFICATE`), `'console'` and an exporter of yours.
+   * @default 'worker'
+   */
+  spanExport?: 'worker' | 'sdk';
+  /**
    * Ratio of new traces that are sampled, under a parent-based sampler (a request that arrives with a
    * sampled `traceparent` is always traced). Ignored when `OTEL_TRACES_SAMPLER` is set: then that
    * sampler (and `OTEL_TRACES_SAMPLER_ARG`) applies.
@@ -87,6 +96,8 @@ export interface ObservabilitySdk {
   readonly stats: SpanExportStats;
   /** Where spans go, for the start-up log line. */
   readonly destination: string;
+  /** Which path ended spans take (the encoded path and its worker thread, or the SDK's batch processor), for the start-up log line. */
+  readonly exportPath: string;
   /** Where metrics are pushed (for the start-up log line), or null when they are not. */
   readonly metricsDestination: string | null;
   /** Outcome counters of the pushed metric points, exported by the module as metrics. */

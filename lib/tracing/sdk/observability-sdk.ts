@@ -1,16 +1,14 @@
 import { context, diag, DiagConsoleLogger, DiagLogLevel, metrics, propagation, trace } from '@opentelemetry/api';
 import { MetricExportStats } from '../../metrics/otlp-push/metric-export.stats';
 import { SdkMetricsPipeline } from '../../metrics/otlp-push/sdk-metrics.pipeline';
-import { CountingSpanProcessor, countingExporter } from './counting-span.processor';
-import { ExportFailureReporter, ExportLogger } from './export-failure.reporter';
+import type { ExportLogger } from './export-failure.reporter';
 import type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
-import { otlpDestination, otlpExporterPackage, otlpProtocol } from './otlp-endpoint';
 import { createResource, numberFromEnv, propagatorFromEnv, samplerFromEnv, sdkDisabledByEnv, spanLimitsFromEnv } from './sdk-env';
 import { SdkPackages } from './sdk-packages';
 import { SpanExportStats } from './span-export.stats';
 import { checkSdkOptions } from './sdk-options.validator';
 import { checkSdkTimers } from './sdk-timers.validator';
-import { CompactConsoleSpanExporter } from './compact-console.exporter';
+import { createSpanPipeline } from './span-pipeline.factory';
 import { createTraceSampling } from '../sampling/trace-sampling';
 
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
@@ -50,23 +48,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   // Nest's Logger is loaded at the first failure only; by then the app has usually configured it.
   const log = (): ExportLogger => (logger ??= new (require('@nestjs/common').Logger)('ObservabilitySdk'));
 
-  const { exporter, destination, endpoint } = createExporter(options.exporter ?? (env.OTEL_TRACES_EXPORTER?.trim() as ObservabilitySdkOptions['exporter']) ?? 'otlp', packages);
-  const maxQueueSize = options.maxQueueSize ?? numberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE', 2048);
-  const spanProcessors = exporter
-    ? [
-        new CountingSpanProcessor(
-          new traceSdk.BatchSpanProcessor({
-            exporter: countingExporter(exporter, stats, new ExportFailureReporter('spans', endpoint, log)),
-            maxQueueSize: maxQueueSize + 1,
-            maxExportBatchSize: Math.min(options.maxExportBatchSize ?? numberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512), maxQueueSize),
-            scheduledDelayMillis: options.scheduledDelayMillis ?? numberFromEnv('OTEL_BSP_SCHEDULE_DELAY', 5000),
-            exportTimeoutMillis: options.exportTimeoutMillis ?? numberFromEnv('OTEL_BSP_EXPORT_TIMEOUT', 30000),
-          }),
-          stats,
-          maxQueueSize,
-        ),
-      ]
-    : [];
+  const { spanProcessors, destination, exportPath } = createSpanPipeline(options, packages, stats, log);
   const attributes: Record<string, string> = {};
   if (options.serviceName) attributes['service.name'] = options.serviceName;
   if (options.serviceVersion) attributes['service.version'] = options.serviceVersion;
@@ -105,6 +87,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const handle: ObservabilitySdk = {
     stats,
     destination,
+    exportPath,
     sampling,
     metricsDestination: metricsPipeline?.destination ?? null,
     metricStats: metricsPipeline?.stats ?? new MetricExportStats(),
@@ -156,6 +139,7 @@ function disabledHandle(stats: SpanExportStats): ObservabilitySdk {
   const handle: ObservabilitySdk = {
     stats,
     destination: 'nowhere (OTEL_SDK_DISABLED=true)',
+    exportPath: 'none (OTEL_SDK_DISABLED=true)',
     metricsDestination: null,
     metricStats: new MetricExportStats(),
     addPrometheusRegistry: () => () => undefined,
@@ -173,24 +157,6 @@ function createSampler(options: ObservabilitySdkOptions, packages: SdkPackages):
   if (process.env.OTEL_TRACES_SAMPLER?.trim()) return samplerFromEnv(packages);
   const t = packages.trace;
   return new t.ParentBasedSampler({ root: new t.TraceIdRatioBasedSampler(clampRatio(options.sampleRatio ?? numberFromEnv('OTEL_TRACES_SAMPLER_ARG', 1))) });
-}
-
-function createExporter(choice: NonNullable<ObservabilitySdkOptions['exporter']>, packages: SdkPackages): { exporter: any; destination: string; endpoint: string } {
-  if (typeof choice === 'object') return { exporter: choice, destination: 'a custom exporter', endpoint: 'a custom exporter' };
-  switch (choice) {
-    case 'none':
-      return { exporter: null, destination: 'nowhere (exporter "none")', endpoint: 'nowhere' };
-    case 'console':
-      return { exporter: new CompactConsoleSpanExporter(), destination: 'the console (one line per span)', endpoint: 'the console' };
-    case 'otlp': {
-      const protocol = otlpProtocol('traces');
-      const { OTLPTraceExporter } = packages.require(otlpExporterPackage('traces', protocol));
-      const destination = otlpDestination('traces', protocol);
-      return { exporter: new OTLPTraceExporter(), destination, endpoint: destination.replace(/^.* at /, '') };
-    }
-    default:
-      throw new Error(`nestjs-observability: unknown trace exporter "${String(choice)}". Use "otlp", "console", "none" or a SpanExporter (OTEL_TRACES_EXPORTER accepts the first three).`);
-  }
 }
 
 function clampRatio(ratio: number): number {
