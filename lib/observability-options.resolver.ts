@@ -140,7 +140,7 @@ function resolveEndpointPath(option: string, value: unknown, example: string, al
   return `/${segments.join('/')}`;
 }
 
-const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs'];
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs', 'maxAbandonedChecks', 'maxBodyBytes'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
 function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
@@ -175,6 +175,14 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   if (heap !== undefined && (typeof heap !== 'number' || !(heap > 0) || !Number.isFinite(heap))) {
     throw ObservabilityConfigError.invalidOption('health.liveness.maxHeapUsedBytes', 'a positive number', heap);
   }
+  const maxAbandonedChecks = h.maxAbandonedChecks ?? 2;
+  if (!Number.isInteger(maxAbandonedChecks) || maxAbandonedChecks < 1 || maxAbandonedChecks > 3) {
+    throw ObservabilityConfigError.invalidOption('health.maxAbandonedChecks', 'a whole number from 1 to 3', maxAbandonedChecks);
+  }
+  const maxBodyBytes = h.maxBodyBytes ?? 64 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw ObservabilityConfigError.invalidOption('health.maxBodyBytes', 'a whole number of bytes, at least 1024', maxBodyBytes);
+  }
   return {
     enabled: input !== false,
     path,
@@ -187,6 +195,8 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
     drainDelayMs: ms('drainDelayMs', 5000, 0),
     shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
+    maxAbandonedChecks,
+    maxBodyBytes,
   };
 }
 

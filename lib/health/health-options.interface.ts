@@ -99,6 +99,21 @@ export interface HealthOptions {
    * @default 10000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * How many checks of one indicator may still be running after their timeout (they ignore their
+   * AbortSignal, as a driver without a query timeout does). While fewer are, each probe starts a new
+   * check, so the indicator recovers as soon as its dependency does; once the bound is full, probes
+   * report it down ("previous check still running") without starting another, so hung calls cannot
+   * pile up. A late check that finally settles frees its place. From 1 to 3.
+   * @default 2
+   */
+  maxAbandonedChecks?: number;
+  /**
+   * Largest probe body, in bytes (UTF-8 JSON). A bigger one keeps each indicator's status and its
+   * `message` (shortened), drops the other details, and says so once in the log; the status code is unchanged.
+   * @default 65536
+   */
+  maxBodyBytes?: number;
 }
 
 /** Health options after defaults were applied. */
@@ -114,4 +129,6 @@ export interface ResolvedHealthOptions {
   liveness: { maxEventLoopDelayMs: number | null; maxHeapUsedBytes: number | null };
   drainDelayMs: number;
   shutdownTimeoutMs: number;
+  maxAbandonedChecks: number;
+  maxBodyBytes: number;
 }

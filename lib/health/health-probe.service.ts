@@ -14,21 +14,14 @@ import { HealthCheckOutcome } from './health-indicator.interface';
 import { toJsonSafeDetails } from './json-safe-details';
 import { redactSecrets } from '../redaction/secret-redaction';
 
-/**
- * Checks of one indicator that may still be running after their timeout (they ignored their
- * AbortSignal). Beyond it, probes report the indicator down without starting another check, so a
- * check that never settles cannot pile up one abandoned promise (and its sockets) per probe.
- */
-const MAX_ABANDONED_CHECKS = 1;
-
 /** One indicator, ready to run. */
 interface RegisteredIndicator {
   name: string;
   probes: HealthProbe[];
   timeoutMs: number;
   check: (signal: AbortSignal) => unknown;
-  /** Checks that timed out and are still running. */
-  abandoned?: { count: number; since: number };
+  /** When each check that timed out and is still running timed out (Date.now()), oldest first. */
+  abandoned?: number[];
   /** Whether the log already said that this indicator's details had to be replaced. */
   replacementLogged?: boolean;
 }
@@ -208,24 +201,34 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     return outcome.status === 'up' ? session.up(outcome.details) : session.down(outcome.details);
   }
 
-  /** Runs the check, unless too many of its earlier checks are still running after their timeout. */
+  /**
+   * Runs the check, unless `health.maxAbandonedChecks` of its earlier checks are still running after
+   * their timeout: up to that bound a hung call stays pending while new checks run (so the indicator
+   * recovers with its dependency), beyond it none is started (so hung calls cannot pile up).
+   */
   private checkOnce(indicator: RegisteredIndicator, timeoutMs: number): Promise<HealthCheckOutcome> {
-    const abandoned = (indicator.abandoned ??= { count: 0, since: 0 });
-    if (abandoned.count >= MAX_ABANDONED_CHECKS) {
-      const seconds = Math.round((Date.now() - abandoned.since) / 100) / 10;
+    const abandoned = (indicator.abandoned ??= []);
+    if (abandoned.length >= this.options.health.maxAbandonedChecks) {
+      const seconds = Math.round((Date.now() - abandoned[0]) / 100) / 10;
       return Promise.resolve({
         status: 'down',
-        details: { message: `previous check still running (timed out ${seconds} s ago and ignores its AbortSignal); not starting another` },
+        details: {
+          message: `previous check still running (${abandoned.length} timed out, the oldest ${seconds} s ago, and ignore their AbortSignal); not starting another`,
+        },
       });
     }
+    let abandonedAt = 0;
     return runCheck(indicator.check, timeoutMs, {
       abandoned: () => {
-        if (abandoned.count++ === 0) abandoned.since = Date.now();
+        abandonedAt = Date.now();
+        abandoned.push(abandonedAt);
         this.abandonedGauge?.inc({ indicator: indicator.name });
         this.abandonedCounter?.inc({ indicator: indicator.name });
       },
       settled: () => {
-        abandoned.count--;
+        // A late check frees its own place.
+        const i = abandoned.indexOf(abandonedAt);
+        if (i !== -1) abandoned.splice(i, 1);
         this.abandonedGauge?.dec({ indicator: indicator.name });
       },
     });
