@@ -169,7 +169,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   if (details !== 'always' && details !== 'never') throw ObservabilityConfigError.invalidOption('health.details', '"always" or "never"', details);
   const liveness = h.liveness ?? {};
   if (!isPlainObject(liveness)) throw ObservabilityConfigError.invalidOption('health.liveness', 'an object', liveness);
-  checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'maxHeapUsedBytes']);
+  checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'eventLoopWindowMs', 'maxHeapUsedBytes']);
   if (liveness.maxEventLoopDelayMs !== undefined) checkMilliseconds('health.liveness.maxEventLoopDelayMs', liveness.maxEventLoopDelayMs, 1);
   const heap = liveness.maxHeapUsedBytes;
   if (heap !== undefined && (typeof heap !== 'number' || !(heap > 0) || !Number.isFinite(heap))) {
@@ -192,7 +192,11 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     deadlineMs: ms('deadlineMs', 5000, 1),
     cacheTtlMs: ms('cacheTtlMs', 0, 0),
     details,
-    liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
+    liveness: {
+      maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null,
+      eventLoopWindowMs: checkMilliseconds('health.liveness.eventLoopWindowMs', liveness.eventLoopWindowMs ?? 10_000, 100),
+      maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null,
+    },
     drainDelayMs: ms('drainDelayMs', 5000, 0),
     shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
     maxAbandonedChecks,

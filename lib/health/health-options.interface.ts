@@ -80,10 +80,13 @@ export interface HealthOptions {
    */
   details?: 'always' | 'never';
   /**
-   * Optional liveness thresholds; liveness checks nothing external.
+   * Optional liveness thresholds; liveness checks nothing external. `maxEventLoopDelayMs` fails
+   * liveness while the longest event-loop delay of the last `eventLoopWindowMs` (default 10000, the
+   * kubelet's default probe period) is above it: every caller in that time sees the same stall (it stays
+   * visible for one to two windows).
    * @default {}
    */
-  liveness?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number };
+  liveness?: { maxEventLoopDelayMs?: number; eventLoopWindowMs?: number; maxHeapUsedBytes?: number };
   /**
    * On SIGTERM, how long readiness answers 503 while the app keeps serving, before Nest closes, ms.
    * During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
@@ -126,7 +129,7 @@ export interface ResolvedHealthOptions {
   deadlineMs: number;
   cacheTtlMs: number;
   details: 'always' | 'never';
-  liveness: { maxEventLoopDelayMs: number | null; maxHeapUsedBytes: number | null };
+  liveness: { maxEventLoopDelayMs: number | null; eventLoopWindowMs: number; maxHeapUsedBytes: number | null };
   drainDelayMs: number;
   shutdownTimeoutMs: number;
   maxAbandonedChecks: number;
