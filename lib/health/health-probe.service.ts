@@ -12,6 +12,7 @@ import { HealthIndicatorMetadata } from './health-indicator.decorator';
 import { HealthCheckOutcome } from './health-indicator.interface';
 import { toJsonSafeDetails } from './json-safe-details';
 import { EventLoopDelayWindow } from './event-loop-delay.window';
+import { capProbeBody } from './probe-body.cap';
 import { redactSecrets } from '../redaction/secret-redaction';
 
 /** One indicator, ready to run. */
@@ -53,6 +54,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
   private abandonedCounter: Counter | null = null;
   private bootstrapped = false;
   private shuttingDown = false;
+  private bodyCapLogged = false;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
@@ -169,8 +171,24 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
       report = { httpStatus: 503, body: (response ?? { status: 'error' }) as HealthCheckResult };
     }
     if (details === 'never') report = { httpStatus: report.httpStatus, body: { status: report.body.status } };
+    report = this.capped(probe, report);
     if (cacheTtlMs > 0) this.cache.set(probe, { report, expiresAt: Date.now() + cacheTtlMs });
     return report;
+  }
+
+  /** The report with its body within `health.maxBodyBytes`; the first cut is logged. */
+  private capped(probe: HealthProbe, report: ProbeReport): ProbeReport {
+    const { maxBodyBytes } = this.options.health;
+    const { body, originalBytes } = capProbeBody(report.body, maxBodyBytes);
+    if (originalBytes === null) return report;
+    if (!this.bodyCapLogged) {
+      this.bodyCapLogged = true;
+      this.logger.warn(
+        `The ${probe} probe's body was ${originalBytes} bytes, above health.maxBodyBytes (${maxBodyBytes}): ` +
+          `each indicator keeps its status and message, its other details are left out ("detailsOmitted": true). Said once.`,
+      );
+    }
+    return { httpStatus: report.httpStatus, body };
   }
 
   /** Never throws: whatever the check does, the probe gets this indicator's outcome, JSON-safe. */

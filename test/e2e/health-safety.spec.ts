@@ -172,3 +172,45 @@ describe.each(PLATFORMS)('health probes under faulty indicators on %s', (platfor
     expect(JSON.stringify(logs)).not.toContain('S3cr3t-P4ss');
   });
 });
+
+describe.each(PLATFORMS)('probe body cap on %s', (platform) => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('cuts a 20 MB detail down to health.maxBodyBytes: statuses and messages kept, status code unchanged, said once', async () => {
+    const warnings: string[] = [];
+    const huge = 'x'.repeat(20 * 1024 * 1024);
+    app = await createTestApp(
+      platform,
+      {
+        imports: [
+          ObservabilityModule.forRoot({
+            metrics: false,
+            health: {
+              indicators: [
+                { name: 'dump', check: () => up({ rows: huge }) },
+                { name: 'queue', check: () => down({ message: 'broker gone', backlog: huge }) },
+              ],
+            },
+          }),
+        ],
+      },
+      (a) => a.useLogger({ log() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m), debug() {}, verbose() {} }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
+      expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(65536);
+      expect(res.body.status).toBe('error');
+      expect(res.body.error.queue).toEqual({ status: 'down', message: 'broker gone', detailsOmitted: true });
+      expect(res.body.info.dump).toEqual({ status: 'up', detailsOmitted: true });
+    }
+    const said = warnings.filter((m) => m.includes('health.maxBodyBytes'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^The readiness probe's body was \d+ bytes, above health\.maxBodyBytes \(65536\)/);
+    // A body within the cap is untouched.
+    await request(app.getHttpServer()).get('/health/live').expect(200).expect((r) => expect(r.body.info.process.pid).toBe(process.pid));
+  }, 60_000);
+});
