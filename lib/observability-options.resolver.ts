@@ -140,7 +140,7 @@ function resolveEndpointPath(option: string, value: unknown, example: string, al
   return `/${segments.join('/')}`;
 }
 
-const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs', 'maxAbandonedChecks', 'maxBodyBytes'];
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs', 'maxAbandonedChecks', 'maxBodyBytes', 'drainSignals'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
 function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
@@ -183,6 +183,11 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
     throw ObservabilityConfigError.invalidOption('health.maxBodyBytes', 'a whole number of bytes, at least 1024', maxBodyBytes);
   }
+  // pm2 sends SIGINT (its kill_signal) on reload, restart and stop.
+  const drainSignals = h.drainSignals ?? (process.env.pm_id !== undefined ? ['SIGTERM', 'SIGINT'] : ['SIGTERM']);
+  if (!Array.isArray(drainSignals) || drainSignals.length === 0 || drainSignals.some((signal) => signal !== 'SIGTERM' && signal !== 'SIGINT')) {
+    throw ObservabilityConfigError.invalidOption('health.drainSignals', 'a non-empty array of "SIGTERM", "SIGINT"', drainSignals);
+  }
   return {
     enabled: input !== false,
     path,
@@ -201,6 +206,7 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
     maxAbandonedChecks,
     maxBodyBytes,
+    drainSignals: [...new Set(drainSignals)],
   };
 }
 

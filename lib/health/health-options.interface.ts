@@ -88,20 +88,28 @@ export interface HealthOptions {
    */
   liveness?: { maxEventLoopDelayMs?: number; eventLoopWindowMs?: number; maxHeapUsedBytes?: number };
   /**
-   * On SIGTERM, how long readiness answers 503 while the app keeps serving, before Nest closes, ms.
-   * During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
-   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + `shutdownTimeoutMs` + `tracing.flushTimeoutMs`.
+   * On the signal (see `drainSignals`), how long readiness answers 503 while the app keeps serving,
+   * ms. During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
+   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + `shutdownTimeoutMs` + `tracing.flushTimeoutMs`;
+   * under pm2, `kill_timeout` likewise (pm2's default, 1600 ms, is shorter than the default drain).
    * @default 5000
    */
   drainDelayMs?: number;
   /**
-   * After the drain, how long requests in flight may still run, ms. Idle keep-alive connections close
-   * when the drain ends; those still open after this bound are closed (their requests cut off, and
+   * After the drain, how long the connections still open may take to end, ms: a request in flight
+   * finishes and its connection closes after the answer; an idle keep-alive connection is answered
+   * `Connection: close` if its client sends again. Those still open at this bound are closed (and
    * logged), so the process stops within drain + this bound + the flush, whatever the clients do.
-   * Set it above your longest request.
+   * Nest's shutdown (every module's `onModuleDestroy`) starts after this. Set it above your longest request.
    * @default 10000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * The signals that start the drain. Kubernetes sends SIGTERM; pm2's `reload`, `restart` and `stop`
+   * send SIGINT (its `kill_signal`), so under pm2 (`pm_id` in the environment) SIGINT drains too.
+   * @default ['SIGTERM'], plus 'SIGINT' under pm2
+   */
+  drainSignals?: Array<'SIGTERM' | 'SIGINT'>;
   /**
    * How many checks of one indicator may still be running after their timeout (they ignore their
    * AbortSignal, as a driver without a query timeout does). While fewer are, each probe starts a new
@@ -132,6 +140,7 @@ export interface ResolvedHealthOptions {
   liveness: { maxEventLoopDelayMs: number | null; eventLoopWindowMs: number; maxHeapUsedBytes: number | null };
   drainDelayMs: number;
   shutdownTimeoutMs: number;
+  drainSignals: Array<'SIGTERM' | 'SIGINT'>;
   maxAbandonedChecks: number;
   maxBodyBytes: number;
 }
