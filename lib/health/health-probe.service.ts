@@ -66,7 +66,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     private readonly cluster: ClusterMetricsService,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const health = this.options.health;
     if (!health.enabled) return;
     if (health.liveness.maxEventLoopDelayMs !== null) {
@@ -86,9 +86,10 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
         if (!metadata) {
           throw new ObservabilityConfigError(`health.indicators: ${indicator.name} has no @HealthIndicator(name) decorator, so it has no name and no probes.`);
         }
-        this.indicators.push(this.fromInstance(metadata, this.moduleRef.get(indicator, { strict: false }), indicator.name));
+        const instance = await this.resolveProvider(indicator, `health.indicators: ${indicator.name}`);
+        this.indicators.push(this.fromInstance(metadata, instance, indicator.name));
       } else {
-        this.indicators.push(this.fromDefinition(indicator));
+        this.indicators.push(await this.fromDefinition(indicator));
       }
     }
     const names = new Set<string>();
@@ -327,8 +328,35 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     };
   }
 
-  private fromDefinition(definition: HealthIndicatorDefinition): RegisteredIndicator {
-    const dependencies = (definition.inject ?? []).map((token) => this.moduleRef.get(token as never, { strict: false }));
+  /**
+   * A provider for an indicator, as Nest allows it: `get()` for a singleton; `resolve()` for a transient
+   * or request-scoped one (Terminus declares its indicators `Scope.TRANSIENT`), one instance kept for
+   * every check. Anything that cannot be had fails the boot saying why.
+   */
+  private async resolveProvider(token: unknown, where: string): Promise<unknown> {
+    const name = typeof token === 'function' ? token.name : String(token);
+    try {
+      return this.moduleRef.get(token as never, { strict: false });
+    } catch (error) {
+      if ((error as Error)?.constructor?.name === 'InvalidClassScopeException') {
+        try {
+          return await this.moduleRef.resolve(token as never, undefined, { strict: false });
+        } catch (resolveError) {
+          throw new ObservabilityConfigError(`${where}: ${name} is a scoped provider and could not be resolved: ${errorMessage(resolveError)}`);
+        }
+      }
+      const why = (error as Error)?.constructor?.name === 'UnknownElementException'
+        ? `no provider ${name} is registered in the application (add it to a module's providers, or import the module that exports it)`
+        : errorMessage(error);
+      throw new ObservabilityConfigError(`${where}: ${name} cannot be injected: ${why}.`);
+    }
+  }
+
+  private async fromDefinition(definition: HealthIndicatorDefinition): Promise<RegisteredIndicator> {
+    const dependencies: unknown[] = [];
+    for (const [i, token] of (definition.inject ?? []).entries()) {
+      dependencies.push(await this.resolveProvider(token, `health.indicators "${definition.name}", inject[${i}]`));
+    }
     return {
       name: definition.name,
       probes: definition.probes ?? ['readiness'],
