@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Type } from '@nestjs/common';
-import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { DiscoveryService, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { HEALTH_INDICATOR_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
@@ -55,6 +55,9 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
   private bootstrapped = false;
   private shuttingDown = false;
   private bodyCapLogged = false;
+  /** Instances of the discovered indicator classes, so that a rescan registers each once. */
+  private readonly discovered = new WeakSet<object>();
+  private knownModules = 0;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
@@ -62,6 +65,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     private readonly indicatorService: HealthIndicatorService,
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
+    private readonly modules: ModulesContainer,
     private readonly metrics: MetricsService,
     private readonly cluster: ClusterMetricsService,
   ) {}
@@ -74,12 +78,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
       this.loopDelay.start();
     }
     this.indicators.push(...this.builtInIndicators());
-    for (const wrapper of this.discovery.getProviders()) {
-      const metatype = wrapper.metatype as Type<unknown> | null;
-      const metadata: HealthIndicatorMetadata | undefined = metatype && Reflect.getMetadata(HEALTH_INDICATOR_METADATA, metatype);
-      if (!metadata || !wrapper.instance || health.indicators.includes(metatype!)) continue;
-      this.indicators.push(this.fromInstance(metadata, wrapper.instance, metatype!.name));
-    }
+    this.indicators.push(...this.discoverIndicators());
     for (const indicator of health.indicators) {
       if (typeof indicator === 'function') {
         const metadata: HealthIndicatorMetadata | undefined = Reflect.getMetadata(HEALTH_INDICATOR_METADATA, indicator);
@@ -147,6 +146,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
 
   /** Runs a probe, or joins the run in flight, or answers from the cache. */
   run(probe: HealthProbe): Promise<ProbeReport> {
+    this.adoptLazyIndicators();
     const cached = this.cache.get(probe);
     if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.report);
     let running = this.inFlight.get(probe);
@@ -175,6 +175,38 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     report = this.capped(probe, report);
     if (cacheTtlMs > 0) this.cache.set(probe, { report, expiresAt: Date.now() + cacheTtlMs });
     return report;
+  }
+
+  /**
+   * `@HealthIndicator` providers of the modules in the container, not yet registered (the first call
+   * finds them all; later ones, those of modules loaded since with `LazyModuleLoader`).
+   */
+  private discoverIndicators(): RegisteredIndicator[] {
+    this.knownModules = this.modules.size;
+    const found: RegisteredIndicator[] = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as Type<unknown> | null;
+      const metadata: HealthIndicatorMetadata | undefined = metatype && Reflect.getMetadata(HEALTH_INDICATOR_METADATA, metatype);
+      if (!metadata || !wrapper.instance || this.options.health.indicators.includes(metatype!) || this.discovered.has(wrapper.instance)) continue;
+      this.discovered.add(wrapper.instance);
+      found.push(this.fromInstance(metadata, wrapper.instance, metatype!.name));
+    }
+    return found;
+  }
+
+  /** Registers the indicators of modules loaded lazily since the last probe (one size check per probe otherwise). */
+  private adoptLazyIndicators(): void {
+    if (!this.options.health.enabled || this.indicators.length === 0 || this.modules.size === this.knownModules) return;
+    for (const indicator of this.discoverIndicators()) {
+      const clash = this.indicators.find((i) => i.name === indicator.name && i.probes.some((p) => indicator.probes.includes(p)));
+      if (clash) {
+        this.logger.warn(`Health indicator "${indicator.name}" of a lazily loaded module is not run: another indicator has that name in the same probe.`);
+        continue;
+      }
+      this.indicators.push(indicator);
+      this.cache.clear();
+      this.logger.log(`Health indicator "${indicator.name}" (${indicator.probes.join(', ')}) of a lazily loaded module is run from now on.`);
+    }
   }
 
   /** The report with its body within `health.maxBodyBytes`; the first cut is logged. */
