@@ -155,7 +155,7 @@ function resolveEndpointPath(option: string, value: unknown, example: string, al
   return `/${segments.join('/')}`;
 }
 
-const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs'];
+const HEALTH_KEYS = ['path', 'probePaths', 'indicators', 'timeoutMs', 'deadlineMs', 'cacheTtlMs', 'details', 'liveness', 'drainDelayMs', 'shutdownTimeoutMs', 'maxAbandonedChecks', 'maxBodyBytes', 'drainSignals'];
 const PROBES: HealthProbe[] = ['liveness', 'readiness', 'startup'];
 
 function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealthOptions {
@@ -184,11 +184,24 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
   if (details !== 'always' && details !== 'never') throw ObservabilityConfigError.invalidOption('health.details', '"always" or "never"', details);
   const liveness = h.liveness ?? {};
   if (!isPlainObject(liveness)) throw ObservabilityConfigError.invalidOption('health.liveness', 'an object', liveness);
-  checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'maxHeapUsedBytes']);
+  checkKeys('health.liveness', liveness, ['maxEventLoopDelayMs', 'eventLoopWindowMs', 'maxHeapUsedBytes']);
   if (liveness.maxEventLoopDelayMs !== undefined) checkMilliseconds('health.liveness.maxEventLoopDelayMs', liveness.maxEventLoopDelayMs, 1);
   const heap = liveness.maxHeapUsedBytes;
   if (heap !== undefined && (typeof heap !== 'number' || !(heap > 0) || !Number.isFinite(heap))) {
     throw ObservabilityConfigError.invalidOption('health.liveness.maxHeapUsedBytes', 'a positive number', heap);
+  }
+  const maxAbandonedChecks = h.maxAbandonedChecks ?? 2;
+  if (!Number.isInteger(maxAbandonedChecks) || maxAbandonedChecks < 1 || maxAbandonedChecks > 3) {
+    throw ObservabilityConfigError.invalidOption('health.maxAbandonedChecks', 'a whole number from 1 to 3', maxAbandonedChecks);
+  }
+  const maxBodyBytes = h.maxBodyBytes ?? 64 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw ObservabilityConfigError.invalidOption('health.maxBodyBytes', 'a whole number of bytes, at least 1024', maxBodyBytes);
+  }
+  // pm2 sends SIGINT (its kill_signal) on reload, restart and stop.
+  const drainSignals = h.drainSignals ?? (process.env.pm_id !== undefined ? ['SIGTERM', 'SIGINT'] : ['SIGTERM']);
+  if (!Array.isArray(drainSignals) || drainSignals.length === 0 || drainSignals.some((signal) => signal !== 'SIGTERM' && signal !== 'SIGINT')) {
+    throw ObservabilityConfigError.invalidOption('health.drainSignals', 'a non-empty array of "SIGTERM", "SIGINT"', drainSignals);
   }
   return {
     enabled: input !== false,
@@ -199,9 +212,16 @@ function resolveHealth(input: HealthOptions | false | undefined): ResolvedHealth
     deadlineMs: ms('deadlineMs', 5000, 1),
     cacheTtlMs: ms('cacheTtlMs', 0, 0),
     details,
-    liveness: { maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null, maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null },
+    liveness: {
+      maxEventLoopDelayMs: liveness.maxEventLoopDelayMs ?? null,
+      eventLoopWindowMs: checkMilliseconds('health.liveness.eventLoopWindowMs', liveness.eventLoopWindowMs ?? 10_000, 100),
+      maxHeapUsedBytes: liveness.maxHeapUsedBytes ?? null,
+    },
     drainDelayMs: ms('drainDelayMs', 5000, 0),
     shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 0),
+    maxAbandonedChecks,
+    maxBodyBytes,
+    drainSignals: [...new Set(drainSignals)],
   };
 }
 

@@ -6,49 +6,32 @@ import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { HealthProbeService } from './health-probe.service';
 import { HttpServerDrain } from './http-server-drain';
-
-/** How long a connection accepted just before the drain ended may take to send its request, ms. */
-const NEW_CONNECTION_GRACE_MS = 1000;
-
-/** The flag Nest's adapters set in `beforeClose()`, which makes `return503OnClosing` answer 503. */
-interface ClosingAdapter {
-  isShuttingDown?: unknown;
-}
+import { ShutdownSignalGate } from './shutdown-signal.gate';
 
 /**
- * The Kubernetes shutdown sequence, bounded whatever the clients do:
- * 1. on SIGTERM readiness answers 503 at once, and every response says `Connection: close`;
+ * The Kubernetes (and pm2) shutdown sequence, bounded whatever the clients do:
+ * 1. on the signal readiness answers 503 at once, and every response says `Connection: close`;
  * 2. the app keeps serving for `health.drainDelayMs` while load balancers stop sending;
- * 3. then the server stops accepting and its idle connections are closed (the servers registered with
- *    `addServer()` too: the "after drain" point), and Nest closes: requests in flight finish;
- * 4. `health.shutdownTimeoutMs` after the drain, connections still open are closed;
- * 5. the telemetry flushes last (`onApplicationShutdown`, bounded by `tracing.flushTimeoutMs`).
+ * 3. then the servers stop accepting (the app's and those registered with `addServer()`), and each open
+ *    connection ends after its next answer, without racing its client (see `HttpServerDrain`);
+ * 4. `health.shutdownTimeoutMs` after the drain, connections still open are closed, and said;
+ * 5. only then does Nest's shutdown start: every module's `onModuleDestroy` (a Prisma `$disconnect`)
+ *    runs with no request left that could need it; the telemetry flushes last (`onApplicationShutdown`,
+ *    bounded by `tracing.flushTimeoutMs`).
  *
- * The drain runs in this global module's `onModuleDestroy`, which Nest calls before any other module's,
- * so databases and clients are still open while the app drains. It happens on SIGTERM only (the signal
- * Kubernetes sends), never on SIGINT or a plain `app.close()`, and only when `app.enableShutdownHooks()`
- * is on, before or after `listen()`: without it Node's default SIGTERM behaviour is left alone.
- * Nest's `return503OnClosing` is held back during the drain (it would turn it into 503s) and applies
- * from its end.
+ * Step 5 holds because the module takes the signal over (see `ShutdownSignalGate`): Nest's handler, and
+ * any other listener of the signal, runs when the drain is over. The signals are `health.drainSignals`
+ * (SIGTERM, plus SIGINT under pm2, whose `pm2 reload` and `pm2 stop` send it). Only when
+ * `app.enableShutdownHooks()` is on, before or after `listen()`: without it Node's default behaviour is
+ * left alone; a plain `app.close()` closes at once.
  */
 @Injectable()
 export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('ObservabilityModule');
-  private sigtermReceived = false;
-  private listening = false;
   private readonly drains: HttpServerDrain[] = [];
-  private readonly onSigterm = () => {
-    if (this.sigtermReceived) return;
-    this.sigtermReceived = true;
-    this.probes.markShuttingDown();
-    for (const drain of this.drains) drain.refuseKeepAlive();
-  };
-  // `enableShutdownHooks()` after `listen()` adds Nest's SIGTERM listener after our bootstrap hook ran.
-  private readonly onNewListener = (event: string | symbol) => {
-    if (event !== 'SIGTERM') return;
-    process.off('newListener', this.onNewListener);
-    this.listen();
-  };
+  private readonly gates: ShutdownSignalGate[] = [];
+  private draining: Promise<void> | null = null;
+  private signalled = false;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
@@ -58,8 +41,9 @@ export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * Gives another HTTP server (an admin or management port) the same drain as the app's:
-   * `Connection: close` from SIGTERM; when the drain ends it stops accepting and its idle connections
-   * close; whatever is still open `health.shutdownTimeoutMs` later is closed. Call it before SIGTERM.
+   * `Connection: close` from the signal; when the drain ends it stops accepting, and its connections
+   * end after their next answer; whatever is still open `health.shutdownTimeoutMs` later is closed.
+   * Call it before the signal.
    *
    * @example
    * app.get(GracefulShutdownHook).addServer(adminServer, 'admin server');
@@ -67,48 +51,55 @@ export class GracefulShutdownHook implements OnApplicationBootstrap, OnModuleDes
   addServer(server: Server, name: string): void {
     const drain = new HttpServerDrain(server, name, this.logger);
     this.drains.push(drain);
-    if (this.sigtermReceived) drain.refuseKeepAlive();
+    if (this.signalled) drain.refuseKeepAlive();
   }
 
   onApplicationBootstrap(): void {
     if (!this.options.health.enabled) return;
     const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as Server | undefined;
-    if (server && typeof server.prependListener === 'function') this.addServer(server, 'HTTP server');
-    // Only beside Nest's own SIGTERM handler: a listener of ours alone would stop Node from exiting.
-    if (process.listenerCount('SIGTERM') > 0) this.listen();
-    else process.on('newListener', this.onNewListener);
+    const http = server && typeof server.prependListener === 'function' ? server : undefined;
+    if (http) this.addServer(http, 'HTTP server');
+    // Once the app listens: an app whose boot failed (after this hook ran) must not keep the signal.
+    if (http && !http.listening) http.once('listening', this.installGates);
+    else this.installGates();
   }
 
+  /** An `app.close()` of the app's own during the drain (a handler of its own) waits for it. */
   async onModuleDestroy(): Promise<void> {
-    if (!this.sigtermReceived) return;
-    const { drainDelayMs, shutdownTimeoutMs } = this.options.health;
-    // Nest's beforeClose() already ran: with return503OnClosing it would answer the drain with 503s.
-    const adapter = this.adapterHost?.httpAdapter as unknown as ClosingAdapter | undefined;
-    const held = adapter?.isShuttingDown === true;
-    if (held) adapter!.isShuttingDown = false;
-    this.logger.log(`SIGTERM: readiness reports 503; draining for ${drainDelayMs} ms before shutting down.`);
-    try {
-      await sleep(drainDelayMs);
-      for (const drain of this.drains) drain.closeAllAfter(shutdownTimeoutMs);
-      // Connections accepted in the drain's last moments deliver their request before Nest closes.
-      await Promise.all(this.drains.map((drain) => drain.stopAccepting(Math.min(NEW_CONNECTION_GRACE_MS, shutdownTimeoutMs))));
-    } finally {
-      if (held) adapter!.isShuttingDown = true;
-    }
+    await this.draining;
   }
+
+  private readonly installGates = () => {
+    if (this.gates.length > 0) return;
+    for (const signal of this.options.health.drainSignals) {
+      const gate = new ShutdownSignalGate(signal, (received) => this.drain(received));
+      gate.install();
+      this.gates.push(gate);
+    }
+  };
 
   onApplicationShutdown(): void {
-    // Nest re-raises the signal after the shutdown hooks; by then this listener must be gone.
-    if (this.listening) process.off('SIGTERM', this.onSigterm);
-    process.off('newListener', this.onNewListener);
-    this.listening = false;
+    this.adapterHost?.httpAdapter?.getHttpServer?.()?.off?.('listening', this.installGates);
+    // Nest re-raises the signal after the shutdown hooks; by then the gates must be gone.
+    for (const gate of this.gates.splice(0)) gate.release();
     for (const drain of this.drains.splice(0)) drain.dispose();
   }
 
-  private listen(): void {
-    if (this.listening) return;
-    // First, so that readiness fails before anything else reacts to the signal.
-    process.prependListener('SIGTERM', this.onSigterm);
-    this.listening = true;
+  /** The drain, once, whichever signal came first. */
+  private drain(signal: NodeJS.Signals): Promise<void> {
+    this.draining ??= this.run(signal);
+    return this.draining;
+  }
+
+  private async run(signal: NodeJS.Signals): Promise<void> {
+    const { drainDelayMs, shutdownTimeoutMs } = this.options.health;
+    this.signalled = true;
+    this.probes.markShuttingDown();
+    for (const drain of this.drains) drain.refuseKeepAlive();
+    this.logger.log(`${signal}: readiness reports 503; draining for ${drainDelayMs} ms before shutting down.`);
+    await sleep(drainDelayMs);
+    const started = Date.now();
+    await Promise.all(this.drains.map((drain) => drain.finish(shutdownTimeoutMs)));
+    this.logger.log(`${signal}: drained, every connection closed ${Date.now() - started} ms after the drain; shutting down.`);
   }
 }

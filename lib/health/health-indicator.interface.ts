@@ -17,7 +17,8 @@ export interface HealthCheckOutcome {
  * a plain object) reports down, naming what it got. Details are always written safely (a circular
  * reference or a BigInt is replaced by "[unserializable: …]") and credentials in them are redacted.
  * The `signal` aborts when the check timed out, so it can cancel its work; a check that ignores it and
- * never settles is not started again while it runs ("previous check still running").
+ * never settles is left pending while new checks run, up to `health.maxAbandonedChecks` such calls
+ * (then "previous check still running").
  *
  * @example
  * @HealthIndicator('database', { probes: ['readiness'] })

@@ -80,25 +80,51 @@ export interface HealthOptions {
    */
   details?: 'always' | 'never';
   /**
-   * Optional liveness thresholds; liveness checks nothing external.
+   * Optional liveness thresholds; liveness checks nothing external. `maxEventLoopDelayMs` fails
+   * liveness while the longest event-loop delay of the last `eventLoopWindowMs` (default 10000, the
+   * kubelet's default probe period) is above it: every caller in that time sees the same stall (it stays
+   * visible for one to two windows).
    * @default {}
    */
-  liveness?: { maxEventLoopDelayMs?: number; maxHeapUsedBytes?: number };
+  liveness?: { maxEventLoopDelayMs?: number; eventLoopWindowMs?: number; maxHeapUsedBytes?: number };
   /**
-   * On SIGTERM, how long readiness answers 503 while the app keeps serving, before Nest closes, ms.
-   * During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
-   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + `shutdownTimeoutMs` + `tracing.flushTimeoutMs`.
+   * On the signal (see `drainSignals`), how long readiness answers 503 while the app keeps serving,
+   * ms. During the drain every response says `Connection: close`, so keep-alive clients reconnect elsewhere.
+   * Match it in Kubernetes: `terminationGracePeriodSeconds` > drain + `shutdownTimeoutMs` + `tracing.flushTimeoutMs`;
+   * under pm2, `kill_timeout` likewise (pm2's default, 1600 ms, is shorter than the default drain).
    * @default 5000
    */
   drainDelayMs?: number;
   /**
-   * After the drain, how long requests in flight may still run, ms. Idle keep-alive connections close
-   * when the drain ends; those still open after this bound are closed (their requests cut off, and
+   * After the drain, how long the connections still open may take to end, ms: a request in flight
+   * finishes and its connection closes after the answer; an idle keep-alive connection is answered
+   * `Connection: close` if its client sends again. Those still open at this bound are closed (and
    * logged), so the process stops within drain + this bound + the flush, whatever the clients do.
-   * Set it above your longest request.
+   * Nest's shutdown (every module's `onModuleDestroy`) starts after this. Set it above your longest request.
    * @default 10000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * The signals that start the drain. Kubernetes sends SIGTERM; pm2's `reload`, `restart` and `stop`
+   * send SIGINT (its `kill_signal`), so under pm2 (`pm_id` in the environment) SIGINT drains too.
+   * @default ['SIGTERM'], plus 'SIGINT' under pm2
+   */
+  drainSignals?: Array<'SIGTERM' | 'SIGINT'>;
+  /**
+   * How many checks of one indicator may still be running after their timeout (they ignore their
+   * AbortSignal, as a driver without a query timeout does). While fewer are, each probe starts a new
+   * check, so the indicator recovers as soon as its dependency does; once the bound is full, probes
+   * report it down ("previous check still running") without starting another, so hung calls cannot
+   * pile up. A late check that finally settles frees its place. From 1 to 3.
+   * @default 2
+   */
+  maxAbandonedChecks?: number;
+  /**
+   * Largest probe body, in bytes (UTF-8 JSON). A bigger one keeps each indicator's status and its
+   * `message` (shortened), drops the other details, and says so once in the log; the status code is unchanged.
+   * @default 65536
+   */
+  maxBodyBytes?: number;
 }
 
 /** Health options after defaults were applied. */
@@ -111,7 +137,10 @@ export interface ResolvedHealthOptions {
   deadlineMs: number;
   cacheTtlMs: number;
   details: 'always' | 'never';
-  liveness: { maxEventLoopDelayMs: number | null; maxHeapUsedBytes: number | null };
+  liveness: { maxEventLoopDelayMs: number | null; eventLoopWindowMs: number; maxHeapUsedBytes: number | null };
   drainDelayMs: number;
   shutdownTimeoutMs: number;
+  drainSignals: Array<'SIGTERM' | 'SIGINT'>;
+  maxAbandonedChecks: number;
+  maxBodyBytes: number;
 }

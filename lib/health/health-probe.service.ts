@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Type } from '@nestjs/common';
-import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { DiscoveryService, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { monitorEventLoopDelay, type ELDHistogram as IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { HEALTH_INDICATOR_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
@@ -12,14 +11,9 @@ import { errorMessage, runCheck } from './health-check.runner';
 import { HealthIndicatorMetadata } from './health-indicator.decorator';
 import { HealthCheckOutcome } from './health-indicator.interface';
 import { toJsonSafeDetails } from './json-safe-details';
+import { EventLoopDelayWindow } from './event-loop-delay.window';
+import { capProbeBody } from './probe-body.cap';
 import { redactSecrets } from '../redaction/secret-redaction';
-
-/**
- * Checks of one indicator that may still be running after their timeout (they ignored their
- * AbortSignal). Beyond it, probes report the indicator down without starting another check, so a
- * check that never settles cannot pile up one abandoned promise (and its sockets) per probe.
- */
-const MAX_ABANDONED_CHECKS = 1;
 
 /** One indicator, ready to run. */
 interface RegisteredIndicator {
@@ -27,8 +21,8 @@ interface RegisteredIndicator {
   probes: HealthProbe[];
   timeoutMs: number;
   check: (signal: AbortSignal) => unknown;
-  /** Checks that timed out and are still running. */
-  abandoned?: { count: number; since: number };
+  /** When each check that timed out and is still running timed out (Date.now()), oldest first. */
+  abandoned?: number[];
   /** Whether the log already said that this indicator's details had to be replaced. */
   replacementLogged?: boolean;
 }
@@ -53,13 +47,17 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
   private readonly cache = new Map<HealthProbe, { report: ProbeReport; expiresAt: number }>();
   private readonly lastStatus = new Map<string, 'up' | 'down'>();
   // Created only when the liveness threshold asks for it: a delay monitor is a process resource.
-  private loopDelay: IntervalHistogram | null = null;
+  private loopDelay: EventLoopDelayWindow | null = null;
   private statusGauge: Gauge | null = null;
   private durationHistogram: Histogram | null = null;
   private abandonedGauge: Gauge | null = null;
   private abandonedCounter: Counter | null = null;
   private bootstrapped = false;
   private shuttingDown = false;
+  private bodyCapLogged = false;
+  /** Instances of the discovered indicator classes, so that a rescan registers each once. */
+  private readonly discovered = new WeakSet<object>();
+  private knownModules = 0;
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) private readonly options: ResolvedObservabilityOptions,
@@ -67,33 +65,30 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     private readonly indicatorService: HealthIndicatorService,
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
+    private readonly modules: ModulesContainer,
     private readonly metrics: MetricsService,
     private readonly cluster: ClusterMetricsService,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     const health = this.options.health;
     if (!health.enabled) return;
     if (health.liveness.maxEventLoopDelayMs !== null) {
-      this.loopDelay = monitorEventLoopDelay({ resolution: 20 });
-      this.loopDelay.enable();
+      this.loopDelay = new EventLoopDelayWindow(health.liveness.eventLoopWindowMs);
+      this.loopDelay.start();
     }
     this.indicators.push(...this.builtInIndicators());
-    for (const wrapper of this.discovery.getProviders()) {
-      const metatype = wrapper.metatype as Type<unknown> | null;
-      const metadata: HealthIndicatorMetadata | undefined = metatype && Reflect.getMetadata(HEALTH_INDICATOR_METADATA, metatype);
-      if (!metadata || !wrapper.instance || health.indicators.includes(metatype!)) continue;
-      this.indicators.push(this.fromInstance(metadata, wrapper.instance, metatype!.name));
-    }
+    this.indicators.push(...this.discoverIndicators());
     for (const indicator of health.indicators) {
       if (typeof indicator === 'function') {
         const metadata: HealthIndicatorMetadata | undefined = Reflect.getMetadata(HEALTH_INDICATOR_METADATA, indicator);
         if (!metadata) {
           throw new ObservabilityConfigError(`health.indicators: ${indicator.name} has no @HealthIndicator(name) decorator, so it has no name and no probes.`);
         }
-        this.indicators.push(this.fromInstance(metadata, this.moduleRef.get(indicator, { strict: false }), indicator.name));
+        const instance = await this.resolveProvider(indicator, `health.indicators: ${indicator.name}`);
+        this.indicators.push(this.fromInstance(metadata, instance, indicator.name));
       } else {
-        this.indicators.push(this.fromDefinition(indicator));
+        this.indicators.push(await this.fromDefinition(indicator));
       }
     }
     const names = new Set<string>();
@@ -129,7 +124,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
   }
 
   onModuleDestroy(): void {
-    this.loopDelay?.disable();
+    this.loopDelay?.stop();
     this.loopDelay = null;
   }
 
@@ -151,6 +146,7 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
 
   /** Runs a probe, or joins the run in flight, or answers from the cache. */
   run(probe: HealthProbe): Promise<ProbeReport> {
+    this.adoptLazyIndicators();
     const cached = this.cache.get(probe);
     if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.report);
     let running = this.inFlight.get(probe);
@@ -176,8 +172,56 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
       report = { httpStatus: 503, body: (response ?? { status: 'error' }) as HealthCheckResult };
     }
     if (details === 'never') report = { httpStatus: report.httpStatus, body: { status: report.body.status } };
+    report = this.capped(probe, report);
     if (cacheTtlMs > 0) this.cache.set(probe, { report, expiresAt: Date.now() + cacheTtlMs });
     return report;
+  }
+
+  /**
+   * `@HealthIndicator` providers of the modules in the container, not yet registered (the first call
+   * finds them all; later ones, those of modules loaded since with `LazyModuleLoader`).
+   */
+  private discoverIndicators(): RegisteredIndicator[] {
+    this.knownModules = this.modules.size;
+    const found: RegisteredIndicator[] = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as Type<unknown> | null;
+      const metadata: HealthIndicatorMetadata | undefined = metatype && Reflect.getMetadata(HEALTH_INDICATOR_METADATA, metatype);
+      if (!metadata || !wrapper.instance || this.options.health.indicators.includes(metatype!) || this.discovered.has(wrapper.instance)) continue;
+      this.discovered.add(wrapper.instance);
+      found.push(this.fromInstance(metadata, wrapper.instance, metatype!.name));
+    }
+    return found;
+  }
+
+  /** Registers the indicators of modules loaded lazily since the last probe (one size check per probe otherwise). */
+  private adoptLazyIndicators(): void {
+    if (!this.options.health.enabled || this.indicators.length === 0 || this.modules.size === this.knownModules) return;
+    for (const indicator of this.discoverIndicators()) {
+      const clash = this.indicators.find((i) => i.name === indicator.name && i.probes.some((p) => indicator.probes.includes(p)));
+      if (clash) {
+        this.logger.warn(`Health indicator "${indicator.name}" of a lazily loaded module is not run: another indicator has that name in the same probe.`);
+        continue;
+      }
+      this.indicators.push(indicator);
+      this.cache.clear();
+      this.logger.log(`Health indicator "${indicator.name}" (${indicator.probes.join(', ')}) of a lazily loaded module is run from now on.`);
+    }
+  }
+
+  /** The report with its body within `health.maxBodyBytes`; the first cut is logged. */
+  private capped(probe: HealthProbe, report: ProbeReport): ProbeReport {
+    const { maxBodyBytes } = this.options.health;
+    const { body, originalBytes } = capProbeBody(report.body, maxBodyBytes);
+    if (originalBytes === null) return report;
+    if (!this.bodyCapLogged) {
+      this.bodyCapLogged = true;
+      this.logger.warn(
+        `The ${probe} probe's body was ${originalBytes} bytes, above health.maxBodyBytes (${maxBodyBytes}): ` +
+          `each indicator keeps its status and message, its other details are left out ("detailsOmitted": true). Said once.`,
+      );
+    }
+    return { httpStatus: report.httpStatus, body };
   }
 
   /** Never throws: whatever the check does, the probe gets this indicator's outcome, JSON-safe. */
@@ -208,24 +252,34 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     return outcome.status === 'up' ? session.up(outcome.details) : session.down(outcome.details);
   }
 
-  /** Runs the check, unless too many of its earlier checks are still running after their timeout. */
+  /**
+   * Runs the check, unless `health.maxAbandonedChecks` of its earlier checks are still running after
+   * their timeout: up to that bound a hung call stays pending while new checks run (so the indicator
+   * recovers with its dependency), beyond it none is started (so hung calls cannot pile up).
+   */
   private checkOnce(indicator: RegisteredIndicator, timeoutMs: number): Promise<HealthCheckOutcome> {
-    const abandoned = (indicator.abandoned ??= { count: 0, since: 0 });
-    if (abandoned.count >= MAX_ABANDONED_CHECKS) {
-      const seconds = Math.round((Date.now() - abandoned.since) / 100) / 10;
+    const abandoned = (indicator.abandoned ??= []);
+    if (abandoned.length >= this.options.health.maxAbandonedChecks) {
+      const seconds = Math.round((Date.now() - abandoned[0]) / 100) / 10;
       return Promise.resolve({
         status: 'down',
-        details: { message: `previous check still running (timed out ${seconds} s ago and ignores its AbortSignal); not starting another` },
+        details: {
+          message: `previous check still running (${abandoned.length} timed out, the oldest ${seconds} s ago, and ignore their AbortSignal); not starting another`,
+        },
       });
     }
+    let abandonedAt = 0;
     return runCheck(indicator.check, timeoutMs, {
       abandoned: () => {
-        if (abandoned.count++ === 0) abandoned.since = Date.now();
+        abandonedAt = Date.now();
+        abandoned.push(abandonedAt);
         this.abandonedGauge?.inc({ indicator: indicator.name });
         this.abandonedCounter?.inc({ indicator: indicator.name });
       },
       settled: () => {
-        abandoned.count--;
+        // A late check frees its own place.
+        const i = abandoned.indexOf(abandonedAt);
+        if (i !== -1) abandoned.splice(i, 1);
         this.abandonedGauge?.dec({ indicator: indicator.name });
       },
     });
@@ -255,12 +309,12 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
           const details: Record<string, unknown> = { pid: process.pid, uptimeSeconds: Math.round(process.uptime()) };
           let healthy = true;
           if (liveness.maxEventLoopDelayMs !== null && this.loopDelay !== null) {
-            const p99 = this.loopDelay.percentile(99) / 1e6;
-            this.loopDelay.reset();
-            details.eventLoopDelayP99Ms = Math.round(p99 * 10) / 10;
-            if (p99 > liveness.maxEventLoopDelayMs) {
+            // The same answer for every caller within the window: reading it consumes nothing.
+            const maxMs = Math.round(this.loopDelay.maxMs() * 10) / 10;
+            details.eventLoopDelayMaxMs = maxMs;
+            if (maxMs > liveness.maxEventLoopDelayMs) {
               healthy = false;
-              details.message = `event-loop delay p99 ${details.eventLoopDelayP99Ms} ms is above ${liveness.maxEventLoopDelayMs} ms`;
+              details.message = `event-loop delay reached ${maxMs} ms in the last ${liveness.eventLoopWindowMs / 1000} s, above ${liveness.maxEventLoopDelayMs} ms`;
             }
           }
           if (liveness.maxHeapUsedBytes !== null) {
@@ -306,8 +360,35 @@ export class HealthProbeService implements OnModuleInit, OnApplicationBootstrap,
     };
   }
 
-  private fromDefinition(definition: HealthIndicatorDefinition): RegisteredIndicator {
-    const dependencies = (definition.inject ?? []).map((token) => this.moduleRef.get(token as never, { strict: false }));
+  /**
+   * A provider for an indicator, as Nest allows it: `get()` for a singleton; `resolve()` for a transient
+   * or request-scoped one (Terminus declares its indicators `Scope.TRANSIENT`), one instance kept for
+   * every check. Anything that cannot be had fails the boot saying why.
+   */
+  private async resolveProvider(token: unknown, where: string): Promise<unknown> {
+    const name = typeof token === 'function' ? token.name : String(token);
+    try {
+      return this.moduleRef.get(token as never, { strict: false });
+    } catch (error) {
+      if ((error as Error)?.constructor?.name === 'InvalidClassScopeException') {
+        try {
+          return await this.moduleRef.resolve(token as never, undefined, { strict: false });
+        } catch (resolveError) {
+          throw new ObservabilityConfigError(`${where}: ${name} is a scoped provider and could not be resolved: ${errorMessage(resolveError)}`);
+        }
+      }
+      const why = (error as Error)?.constructor?.name === 'UnknownElementException'
+        ? `no provider ${name} is registered in the application (add it to a module's providers, or import the module that exports it)`
+        : errorMessage(error);
+      throw new ObservabilityConfigError(`${where}: ${name} cannot be injected: ${why}.`);
+    }
+  }
+
+  private async fromDefinition(definition: HealthIndicatorDefinition): Promise<RegisteredIndicator> {
+    const dependencies: unknown[] = [];
+    for (const [i, token] of (definition.inject ?? []).entries()) {
+      dependencies.push(await this.resolveProvider(token, `health.indicators "${definition.name}", inject[${i}]`));
+    }
     return {
       name: definition.name,
       probes: definition.probes ?? ['readiness'],

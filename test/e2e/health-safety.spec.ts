@@ -114,28 +114,45 @@ describe.each(PLATFORMS)('health probes under faulty indicators on %s', (platfor
     });
   });
 
-  it('never starts another check while an abandoned one (it ignores its AbortSignal) still runs, and counts them', async () => {
-    let started = 0;
+  it('recovers after a check that hung once (it ignores its AbortSignal): the hung call stays pending, the next probe runs a fresh check and answers 200', async () => {
+    let calls = 0;
     let release: () => void = () => undefined;
-    await start([healthy, { name: 'stuck', timeoutMs: 50, check: () => (started++, new Promise<void>((resolve) => (release = resolve))) }]);
+    // The first call hangs (a driver without a query timeout); the dependency then recovers.
+    const check = () => (++calls === 1 ? new Promise<void>((resolve) => (release = resolve)) : up({ latencyMs: 1 }));
+    await start([healthy, { name: 'orders-db', timeoutMs: 300, check }]);
     const first = await ready().expect(503);
-    expect(first.body.error.stuck.message).toBe('timed out after 50 ms');
-    for (let i = 0; i < 5; i++) {
+    expect(first.body.error['orders-db'].message).toBe('timed out after 300 ms');
+    for (let i = 0; i < 3; i++) expect((await ready().expect(200)).body.info['orders-db']).toEqual({ status: 'up', latencyMs: 1 });
+    const metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
+    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'orders-db' })).toBe(1);
+    expect(sampleValue(metrics, 'health_checks_abandoned_total', { indicator: 'orders-db' })).toBe(1);
+    release();
+  });
+
+  it.each([1, 3])('starts no check once health.maxAbandonedChecks (%i) hung calls are pending, says so, counts them; a late one frees its place', async (max) => {
+    let started = 0;
+    const releases: Array<() => void> = [];
+    await start([healthy, { name: 'stuck', timeoutMs: 50, check: () => (started++, new Promise<void>((resolve) => releases.push(resolve))) }], { maxAbandonedChecks: max });
+    for (let i = 0; i < max; i++) expect((await ready().expect(503)).body.error.stuck.message).toBe('timed out after 50 ms');
+    for (let i = 0; i < 3; i++) {
       const res = await ready().expect(503);
-      expect(res.body.error.stuck.message).toMatch(/^previous check still running \(timed out [\d.]+ s ago and ignores its AbortSignal\); not starting another$/);
+      expect(res.body.error.stuck.message).toMatch(
+        new RegExp(`^previous check still running \\(${max} timed out, the oldest [\\d.]+ s ago, and ignore their AbortSignal\\); not starting another$`),
+      );
       expect(res.body.info.healthy.status).toBe('up');
     }
-    expect(started).toBe(1);
+    expect(started).toBe(max);
     let metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
-    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(1);
-    expect(sampleValue(metrics, 'health_checks_abandoned_total', { indicator: 'stuck' })).toBe(1);
-    // Once it settles, the next probe runs a fresh check.
-    release();
+    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(max);
+    expect(sampleValue(metrics, 'health_checks_abandoned_total', { indicator: 'stuck' })).toBe(max);
+    // The oldest settles late: its place is free, the next probe runs a fresh check.
+    releases[0]();
     await new Promise((r) => setTimeout(r, 10));
     metrics = (await request(app!.getHttpServer()).get('/metrics')).text;
-    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(0);
-    await ready();
-    expect(started).toBe(2);
+    expect(sampleValue(metrics, 'health_checks_abandoned_running', { indicator: 'stuck' })).toBe(max - 1);
+    expect((await ready().expect(503)).body.error.stuck.message).toBe('timed out after 50 ms');
+    expect(started).toBe(max + 1);
+    for (const release of releases) release();
   });
 
   it('redacts credentials from the readiness body and the log by default; status codes unchanged', async () => {
@@ -154,4 +171,46 @@ describe.each(PLATFORMS)('health probes under faulty indicators on %s', (platfor
     expect(said).toEqual(['Health indicator "orders-db" (readiness) is down: connect ECONNREFUSED postgres://orders_admin:***@db.internal:5432/orders']);
     expect(JSON.stringify(logs)).not.toContain('S3cr3t-P4ss');
   });
+});
+
+describe.each(PLATFORMS)('probe body cap on %s', (platform) => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('cuts a 20 MB detail down to health.maxBodyBytes: statuses and messages kept, status code unchanged, said once', async () => {
+    const warnings: string[] = [];
+    const huge = 'x'.repeat(20 * 1024 * 1024);
+    app = await createTestApp(
+      platform,
+      {
+        imports: [
+          ObservabilityModule.forRoot({
+            metrics: false,
+            health: {
+              indicators: [
+                { name: 'dump', check: () => up({ rows: huge }) },
+                { name: 'queue', check: () => down({ message: 'broker gone', backlog: huge }) },
+              ],
+            },
+          }),
+        ],
+      },
+      (a) => a.useLogger({ log() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m), debug() {}, verbose() {} }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app.getHttpServer()).get('/health/ready').expect(503);
+      expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(65536);
+      expect(res.body.status).toBe('error');
+      expect(res.body.error.queue).toEqual({ status: 'down', message: 'broker gone', detailsOmitted: true });
+      expect(res.body.info.dump).toEqual({ status: 'up', detailsOmitted: true });
+    }
+    const said = warnings.filter((m) => m.includes('health.maxBodyBytes'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^The readiness probe's body was \d+ bytes, above health\.maxBodyBytes \(65536\)/);
+    // A body within the cap is untouched.
+    await request(app.getHttpServer()).get('/health/live').expect(200).expect((r) => expect(r.body.info.process.pid).toBe(process.pid));
+  }, 60_000);
 });

@@ -46,6 +46,8 @@ export function startKeepAliveLoad(url: string, connections: number): { stop(): 
         response.on('end', () => resolve('again'));
         response.resume();
       });
+      // A request nobody answers is a lost one: said, not waited for forever.
+      request.setTimeout(15_000, () => request.destroy(Object.assign(new Error('no answer within 15 s'), { code: 'NO_ANSWER' })));
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (answered) return;
         if (error.code === 'ECONNREFUSED') {

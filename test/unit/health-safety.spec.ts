@@ -48,12 +48,18 @@ describe('shutdown options', () => {
     const resolved = resolveObservabilityOptions({});
     expect(resolved.health.shutdownTimeoutMs).toBe(10_000);
     expect(resolved.tracing.flushTimeoutMs).toBe(3000);
+    expect(resolved.health.maxAbandonedChecks).toBe(2);
+    expect(resolved.health.maxBodyBytes).toBe(65536);
   });
 
   it.each([
     [{ health: { shutdownTimeoutMs: -1 } }, 'health.shutdownTimeoutMs'],
     [{ health: { shutdownTimeoutMs: 3e9 } }, 'health.shutdownTimeoutMs'],
     [{ tracing: { flushTimeoutMs: 'soon' as unknown as number } }, 'tracing.flushTimeoutMs'],
+    [{ health: { maxAbandonedChecks: 0 } }, 'health.maxAbandonedChecks'],
+    [{ health: { maxAbandonedChecks: 4 } }, 'health.maxAbandonedChecks'],
+    [{ health: { maxAbandonedChecks: 1.5 } }, 'health.maxAbandonedChecks'],
+    [{ health: { maxBodyBytes: 10 } }, 'health.maxBodyBytes'],
   ])('refuses %j', (options, option) => {
     expect(() => resolveObservabilityOptions(options)).toThrow(ObservabilityConfigError);
     expect(() => resolveObservabilityOptions(options)).toThrow(option);
