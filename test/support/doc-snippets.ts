@@ -176,10 +176,7 @@ export function readDocPages(root = ROOT): Record<string, string> {
  * Blocks that fail today, by page and line, each with who fixes it. The boot specs expect them to fail
  * (`it.failing`), so an entry has to go once its block boots.
  */
-export const DOC_TEST_KNOWN_FAILURES: Record<string, string> = {
-  // Terminus's HttpHealthIndicator is transient-scoped and HealthProbeService resolves it with get() (hhealth, issue 20 item 1).
-  'docs/health.md:71': 'hhealth',
-};
+export const DOC_TEST_KNOWN_FAILURES: Record<string, string> = {};
 
 /** One request of a doc test, and what its answer must be. */
 export interface DocTestStep {
