@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OtlpFrame } from './otlp-span.encoder';
-import type { ExportWorkerConfig, ExportWorkerReply, ExportWorkerRequest } from './otlp-export.worker';
+import type { ExportWorkerConfig, ExportWorkerReply, ExportWorkerRequest } from './otlp-export.worker.mjs';
 
 /** Where the export thread posts, and how. */
 export type WorkerExportTarget = Pick<ExportWorkerConfig, 'url' | 'headers' | 'compression' | 'timeoutMillis'>;
@@ -161,8 +161,11 @@ function replyError(error: ExportWorkerReply['error']): Error {
   return e;
 }
 
-/** The compiled worker next to this file (dist/), else its TypeScript source (run through Node's type stripping). */
+/**
+ * The compiled worker next to this file (dist/), else its TypeScript source (run through Node's type
+ * stripping). It is an ES module (`.mts`/`.mjs`) in this CommonJS package: no detection is needed to load it.
+ */
 function workerFile(): string {
-  const js = join(__dirname, 'otlp-export.worker.js');
-  return existsSync(js) ? js : join(__dirname, 'otlp-export.worker.ts');
+  const js = join(__dirname, 'otlp-export.worker.mjs');
+  return existsSync(js) ? js : join(__dirname, 'otlp-export.worker.mts');
 }
