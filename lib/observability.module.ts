@@ -23,6 +23,9 @@ import { HttpTracingListener } from './tracing/http-tracing.listener';
 import { TracedInstrumenter } from './tracing/traced.instrumenter';
 import { TracingLifecycle } from './tracing/tracing.lifecycle';
 import { TracingService } from './tracing/tracing.service';
+import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
+import { MessagingMetrics } from './messaging/messaging-metrics';
+import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
@@ -146,13 +149,17 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HandlerTracingInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, MessagingProcessInstrumenter],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
           traced: TracedInstrumenter,
           handlers: HandlerTracingInstrumenter,
-        ): MethodInstrumenter[] => [...(options.metrics.enabled ? [metrics] : []), ...(options.tracing.enabled ? [traced, handlers] : [])],
+          messaging: MessagingProcessInstrumenter,
+        ): MethodInstrumenter[] => [
+          ...(options.metrics.enabled ? [metrics, messaging] : []),
+          ...(options.tracing.enabled ? [traced, handlers] : []),
+        ],
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
@@ -172,6 +179,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         ],
       },
       HandlerTracingInstaller,
+      MessagingMetrics,
+      MessagingProcessInstrumenter,
+      MessagingClientInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,
@@ -190,7 +200,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }
