@@ -5,7 +5,7 @@ import request from 'supertest';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { messagingModule, ReceivedMessages } from '../fixtures/messaging.app';
-import { Broker, startNats, startRedis } from '../support/brokers';
+import { Broker, startNats, startRabbitMq, startRedis } from '../support/brokers';
 
 interface TransportCase {
   system: string;
@@ -17,6 +17,7 @@ interface TransportCase {
 const TRANSPORTS: TransportCase[] = [
   { system: 'redis', transport: Transport.REDIS, start: startRedis, options: (b) => ({ host: b.host, port: b.port }) },
   { system: 'nats', transport: Transport.NATS, start: startNats, options: (b) => ({ servers: [b.url] }) },
+  { system: 'rabbitmq', transport: Transport.RMQ, start: startRabbitMq, options: (b) => ({ urls: [b.url], queue: 'orders', queueOptions: { durable: false } }) },
 ];
 
 async function boot(t: TransportCase, broker: Broker, options: ObservabilityModuleOptions = {}): Promise<INestApplication> {
@@ -31,7 +32,7 @@ describe.each(TRANSPORTS)('ClientProxy over $system', (t) => {
   let broker: Broker;
   beforeAll(async () => {
     broker = await t.start();
-  });
+  }, 180_000);
   afterAll(() => broker?.stop());
 
   it('makes one trace from the HTTP request through send() to the handler and back, the payload untouched', async () => {

@@ -1,10 +1,11 @@
 /**
- * Real message brokers for tests: Debian's `redis-server` and `nats-server` (installed by `.ci/run`),
- * each on 127.0.0.1 and a free port, with a temporary folder. Always `stop()` it (e.g. in `afterAll`):
+ * Real message brokers for tests: Debian's `redis-server`, `nats-server` and `rabbitmq-server` (installed
+ * by `.ci/run`), each on 127.0.0.1 and a free port, with a temporary folder. RabbitMQ boots in ~5–30 s
+ * (Erlang, its own epmd on a free port), so give its `beforeAll` a long timeout. Always `stop()` it (e.g. in `afterAll`):
  * it kills the process (SIGKILL after 5 s) and removes the folder.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +35,53 @@ export async function startNats(): Promise<Broker> {
   return start('nats', 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '--pid', join(dir, 'nats.pid')], dir, port);
 }
 
-async function start(scheme: string, command: string, args: string[], dir: string, port: number): Promise<Broker> {
+/**
+ * Starts `rabbitmq-server` as the current user (not the Debian wrapper, which switches to the rabbitmq
+ * user): its node, data and logs in the temporary folder, AMQP on a free port, and an epmd of its own
+ * on another free port, stopped with it (Erlang would otherwise start a shared one that outlives the test).
+ */
+export async function startRabbitMq(): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), 'rabbitmq-e2e-'));
+  const [port, epmdPort, distPort] = [await freePort(), await freePort(), await freePort()];
+  const sbin = readdirSync(RABBITMQ_LIB).filter((d) => d.startsWith('rabbitmq_server-')).map((d) => join(RABBITMQ_LIB, d, 'sbin'))[0];
+  const epmd = await start('epmd', 'epmd', ['-port', String(epmdPort), '-address', '127.0.0.1'], mkdtempSync(join(tmpdir(), 'epmd-e2e-')), epmdPort);
+  const env = {
+    ...process.env,
+    HOME: dir,
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_NODENAME: `e2e${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+    RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
+    RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+  };
+  try {
+    const broker = await start('amqp', sbin ? join(sbin, 'rabbitmq-server') : 'rabbitmq-server', [], dir, port, env, 120_000);
+    return { ...broker, stop: () => broker.stop().finally(() => epmd.stop()) };
+  } catch (error) {
+    await epmd.stop();
+    throw error;
+  }
+}
+
+const RABBITMQ_LIB = '/usr/lib/rabbitmq/lib';
+
+async function start(
+  scheme: string,
+  command: string,
+  args: string[],
+  dir: string,
+  port: number,
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 20_000,
+): Promise<Broker> {
   let log = '';
-  const child: ChildProcess = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a broker started by a script (rabbitmq-server runs beam.smp) stops as a whole.
+  const child: ChildProcess = spawn(command, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk) => (log += chunk));
   child.stderr!.on('data', (chunk) => (log += chunk));
   const exited = new Promise<void>((resolve) => {
@@ -52,14 +97,14 @@ async function start(scheme: string, command: string, args: string[], dir: strin
     if (stopped) return;
     stopped = true;
     if (running()) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      signal(child, 'SIGTERM');
+      const timer = setTimeout(() => signal(child, 'SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + timeoutMs;
   while (!(await accepts(port))) {
     if (!running() || Date.now() > deadline) {
       await stop();
@@ -68,6 +113,14 @@ async function start(scheme: string, command: string, args: string[], dir: strin
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { host: '127.0.0.1', port, url: `${scheme}://127.0.0.1:${port}`, output: () => log, stop };
+}
+
+function signal(child: ChildProcess, name: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, name);
+  } catch {
+    child.kill(name);
+  }
 }
 
 function accepts(port: number): Promise<boolean> {
