@@ -50,6 +50,8 @@ export { Traced } from './tracing/traced.decorator';
 export type { TracedOptions } from './tracing/traced.decorator';
 export { TracingService } from './tracing/tracing.service';
 export type { ActiveSpanOptions } from './tracing/tracing.service';
+export { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
+export { REDIS_TRACE_FIELD } from './messaging/messaging-transport';
 export { ObservabilityLogger } from './tracing/observability.logger';
 export { startObservabilitySdk, getObservabilitySdk } from './tracing/sdk/observability-sdk';
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './tracing/sdk/observability-sdk';

@@ -1,10 +1,18 @@
+import * as nestCommon from '@nestjs/common';
 import { INestApplication } from '@nestjs/common';
+import * as nestMicroservices from '@nestjs/microservices';
 import { Transport } from '@nestjs/microservices';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as rxjs from 'rxjs';
 import request from 'supertest';
+import * as ts from 'typescript';
+import * as observability from '../../lib';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { messagingModule, ReceivedMessages } from '../fixtures/messaging.app';
+import { extractSnippets } from '../support/doc-snippets';
 import { Broker, startNats, startRabbitMq, startRedis } from '../support/brokers';
 
 interface TransportCase {
@@ -128,3 +136,40 @@ describe.each(TRANSPORTS)('ClientProxy over $system', (t) => {
     }
   });
 });
+
+describe('docs/messaging.md', () => {
+  it("boots the page's module on a real NATS server: the send is answered and counted", async () => {
+    const broker = await startNats();
+    const saved = process.env.NATS_URL;
+    process.env.NATS_URL = broker.url;
+    try {
+      const { OrdersModule, natsOptions } = loadSnippet('docs/messaging.md', 'src/orders.module.ts');
+      const app = await createTestApp('express', OrdersModule, (a) => a.connectMicroservice({ transport: Transport.NATS, options: natsOptions } as any));
+      try {
+        await app.startAllMicroservices();
+        expect((await request(app.getHttpServer()).get('/orders/7').expect(200)).body).toEqual({ id: '7', status: 'shipped' });
+        const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+        expect(sampleValue(text, 'messaging_client_sent_messages_total', { messaging_system: 'nats', messaging_destination_name: 'orders.get' })).toBe(1);
+        expect(sampleValue(text, 'messaging_process_duration_seconds_count', { messaging_destination_name: 'orders.get', outcome: 'success' })).toBe(1);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.NATS_URL;
+      else process.env.NATS_URL = saved;
+      await broker.stop();
+    }
+  });
+});
+
+/** A page's named ```ts block, compiled to CommonJS and run with the packages this spec already loaded. */
+function loadSnippet(page: string, file: string): Record<string, any> {
+  const snippet = extractSnippets(page, readFileSync(join(__dirname, '../..', page), 'utf8')).find((s) => s.file === file)!;
+  const { outputText } = ts.transpileModule(snippet.code, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true, esModuleInterop: true },
+  });
+  const packages: Record<string, unknown> = { '@nestjs/common': nestCommon, '@nestjs/microservices': nestMicroservices, 'nestjs-observability': observability, rxjs };
+  const module = { exports: {} as Record<string, any> };
+  new Function('require', 'module', 'exports', outputText)((name: string) => packages[name], module, module.exports);
+  return module.exports;
+}
