@@ -4,12 +4,11 @@
  * (Erlang, its own epmd on a free port), so give its `beforeAll` a long timeout. Always `stop()` it (e.g. in `afterAll`):
  * it kills the process (SIGKILL after 5 s) and removes the folder.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { accepts, spawnOwned } from './owned-process';
 
 export interface Broker {
   host: string;
@@ -79,57 +78,14 @@ async function start(
   env: NodeJS.ProcessEnv = process.env,
   timeoutMs = 20_000,
 ): Promise<Broker> {
-  let log = '';
-  // Its own process group: a broker started by a script (rabbitmq-server runs beam.smp) stops as a whole.
-  const child: ChildProcess = spawn(command, args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk) => (log += chunk));
-  child.stderr!.on('data', (chunk) => (log += chunk));
-  const exited = new Promise<void>((resolve) => {
-    child.on('exit', () => resolve());
-    child.on('error', (error) => {
-      log += `\nspawn error: ${error.message}`;
-      resolve();
-    });
-  });
-  const running = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (running()) {
-      signal(child, 'SIGTERM');
-      const timer = setTimeout(() => signal(child, 'SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const server = spawnOwned(command, args, dir, { cwd: dir, env });
   const deadline = Date.now() + timeoutMs;
   while (!(await accepts(port))) {
-    if (!running() || Date.now() > deadline) {
-      await stop();
-      throw new Error(`${command} did not start on port ${port}:\n${log}\n(Install Debian's "${command}" package; bash .ci/run does.)`);
+    if (!server.running() || Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`${command} did not start on port ${port}:\n${server.output()}\n(Install Debian's "${command}" package; bash .ci/run does.)`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { host: '127.0.0.1', port, url: `${scheme}://127.0.0.1:${port}`, output: () => log, stop };
-}
-
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, name);
-  } catch {
-    child.kill(name);
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return { host: '127.0.0.1', port, url: `${scheme}://127.0.0.1:${port}`, output: server.output, stop: server.stop };
 }
