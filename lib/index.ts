@@ -52,6 +52,7 @@ export { TracingService } from './tracing/tracing.service';
 export type { ActiveSpanOptions } from './tracing/tracing.service';
 export { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
 export { REDIS_TRACE_FIELD } from './messaging/messaging-transport';
+export { BULLMQ_TRACE_FIELD } from './bullmq/bullmq-context';
 export { ObservabilityLogger } from './tracing/observability.logger';
 export { startObservabilitySdk, getObservabilitySdk } from './tracing/sdk/observability-sdk';
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './tracing/sdk/observability-sdk';

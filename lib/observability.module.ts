@@ -26,6 +26,8 @@ import { TracingService } from './tracing/tracing.service';
 import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
 import { MessagingMetrics } from './messaging/messaging-metrics';
 import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
+import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
+import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
@@ -149,16 +151,25 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HandlerTracingInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, MessagingProcessInstrumenter],
+        inject: [
+          OBSERVABILITY_RESOLVED_OPTIONS,
+          MethodMetricsInstrumenter,
+          TracedInstrumenter,
+          HandlerTracingInstrumenter,
+          MessagingProcessInstrumenter,
+          BullMqProcessorInstrumenter,
+        ],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
           traced: TracedInstrumenter,
           handlers: HandlerTracingInstrumenter,
           messaging: MessagingProcessInstrumenter,
+          jobs: BullMqProcessorInstrumenter,
         ): MethodInstrumenter[] => [
           ...(options.metrics.enabled ? [metrics, messaging] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
+          ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
         ],
       },
       {
@@ -182,6 +193,8 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
+      BullMqProducerInstrumenter,
+      BullMqProcessorInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,
