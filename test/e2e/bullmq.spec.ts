@@ -1,10 +1,14 @@
+import * as nestBullmq from '@nestjs/bullmq';
+import * as nestCommon from '@nestjs/common';
 import { INestApplication } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import request from 'supertest';
+import * as observability from '../../lib';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { bullmqModule, JobLog } from '../fixtures/bullmq.app';
 import { Broker, startRedis } from '../support/brokers';
+import { loadDocSnippet } from '../support/load-doc-snippet';
 
 describe('BullMQ on a real Redis', () => {
   let redis: Broker;
@@ -90,6 +94,38 @@ describe('BullMQ on a real Redis', () => {
       }
     } finally {
       await unmeasured.close();
+    }
+  });
+});
+
+describe('docs/messaging.md BullMQ snippet', () => {
+  it("boots the page's module on a real Redis: the job is added, processed and counted", async () => {
+    const redis = await startRedis();
+    const saved = { host: process.env.REDIS_HOST, port: process.env.REDIS_PORT };
+    process.env.REDIS_HOST = redis.host;
+    process.env.REDIS_PORT = String(redis.port);
+    try {
+      const { EmailsModule } = loadDocSnippet('docs/messaging.md', 'src/emails.module.ts', { '@nestjs/bullmq': nestBullmq, '@nestjs/common': nestCommon, 'nestjs-observability': observability });
+      const app = await createTestApp('express', EmailsModule);
+      try {
+        const { body } = await request(app.getHttpServer()).post('/emails').send({ to: 'f@example.com' }).expect(201);
+        expect(typeof body.id).toBe('string');
+        let text = '';
+        for (let i = 0; i < 150 && sampleValue(text, 'messaging_process_duration_seconds_count', { outcome: 'success' }) !== 1; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+        }
+        expect(sampleValue(text, 'messaging_client_sent_messages_total', { messaging_system: 'bullmq', messaging_destination_name: 'emails' })).toBe(1);
+        expect(sampleValue(text, 'messaging_process_duration_seconds_count', { messaging_destination_name: 'emails', outcome: 'success' })).toBe(1);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      for (const [key, value] of Object.entries({ REDIS_HOST: saved.host, REDIS_PORT: saved.port })) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      await redis.stop();
     }
   });
 });

@@ -3,16 +3,13 @@ import { INestApplication } from '@nestjs/common';
 import * as nestMicroservices from '@nestjs/microservices';
 import { Transport } from '@nestjs/microservices';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as rxjs from 'rxjs';
 import request from 'supertest';
-import * as ts from 'typescript';
 import * as observability from '../../lib';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
 import { createTestApp, sampleValue } from '../fixtures/create-test-app';
 import { messagingModule, ReceivedMessages } from '../fixtures/messaging.app';
-import { extractSnippets } from '../support/doc-snippets';
+import { loadDocSnippet } from '../support/load-doc-snippet';
 import { Broker, startNats, startRabbitMq, startRedis } from '../support/brokers';
 
 interface TransportCase {
@@ -143,7 +140,7 @@ describe('docs/messaging.md', () => {
     const saved = process.env.NATS_URL;
     process.env.NATS_URL = broker.url;
     try {
-      const { OrdersModule, natsOptions } = loadSnippet('docs/messaging.md', 'src/orders.module.ts');
+      const { OrdersModule, natsOptions } = loadDocSnippet('docs/messaging.md', 'src/orders.module.ts', { '@nestjs/common': nestCommon, '@nestjs/microservices': nestMicroservices, 'nestjs-observability': observability, rxjs });
       const app = await createTestApp('express', OrdersModule, (a) => a.connectMicroservice({ transport: Transport.NATS, options: natsOptions } as any));
       try {
         await app.startAllMicroservices();
@@ -161,15 +158,3 @@ describe('docs/messaging.md', () => {
     }
   });
 });
-
-/** A page's named ```ts block, compiled to CommonJS and run with the packages this spec already loaded. */
-function loadSnippet(page: string, file: string): Record<string, any> {
-  const snippet = extractSnippets(page, readFileSync(join(__dirname, '../..', page), 'utf8')).find((s) => s.file === file)!;
-  const { outputText } = ts.transpileModule(snippet.code, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true, esModuleInterop: true },
-  });
-  const packages: Record<string, unknown> = { '@nestjs/common': nestCommon, '@nestjs/microservices': nestMicroservices, 'nestjs-observability': observability, rxjs };
-  const module = { exports: {} as Record<string, any> };
-  new Function('require', 'module', 'exports', outputText)((name: string) => packages[name], module, module.exports);
-  return module.exports;
-}
