@@ -58,6 +58,7 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
       const metatype = wrapper.metatype as unknown as (Function & { prototype?: Record<string, unknown> }) | null;
       if (typeof metatype !== 'function' || !metatype.prototype || Reflect.getMetadata(PROCESSOR_METADATA, metatype) === undefined) continue;
       this.processors.push(metatype);
+      metrics.use();
       const prototype = metatype.prototype;
       if (typeof prototype.process !== 'function') continue;
       const specs: InstrumentationSpec[] = Reflect.getMetadata(INSTRUMENTATION_METADATA, prototype.process as object) ?? [];

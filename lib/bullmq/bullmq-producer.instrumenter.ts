@@ -36,6 +36,7 @@ export class BullMqProducerInstrumenter implements OnModuleInit {
       const instance: any = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
       if (typeof instance !== 'object' || instance === null || instance[INSTRUMENTED]) continue;
       const kind = classChain(instance);
+      if (kind !== null) this.metrics.use();
       if (kind === 'Queue') this.wrapQueue(instance);
       else if (kind === 'FlowProducer') this.wrapFlowProducer(instance);
     }

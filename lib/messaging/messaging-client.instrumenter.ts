@@ -59,6 +59,7 @@ export class MessagingClientInstrumenter implements OnModuleInit {
     if (system === null || target[INSTRUMENTED] || (!this.tracing && !this.metrics.enabled)) return client;
     if (typeof target.send !== 'function' || typeof target.emit !== 'function' || typeof target.serializer?.serialize !== 'function') return client;
     Object.defineProperty(target, INSTRUMENTED, { value: true });
+    this.metrics.use();
     this.wrapSerializer(target, system);
     if (this.tracing) this.wrapSend(target, system);
     return client;

@@ -44,6 +44,7 @@ export class MessagingProcessInstrumenter implements MethodInstrumenter {
       for (const name of scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name] as object;
         if (Reflect.getMetadata(PATTERN_METADATA, handler) === undefined) continue;
+        metrics.use();
         const specs: InstrumentationSpec[] = Reflect.getMetadata(INSTRUMENTATION_METADATA, handler) ?? [];
         if (specs.some((s) => s.kind === MESSAGING_PROCESS_KIND)) continue;
         const owner = ownerOf(prototype, name);

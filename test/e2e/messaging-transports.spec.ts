@@ -158,3 +158,14 @@ describe('docs/messaging.md', () => {
     }
   });
 });
+
+describe('an app without messaging', () => {
+  it('has no messaging metric family in /metrics', async () => {
+    const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot()] });
+    try {
+      expect((await request(app.getHttpServer()).get('/metrics').expect(200)).text).not.toContain('messaging_');
+    } finally {
+      await app.close();
+    }
+  });
+});
