@@ -7,7 +7,7 @@ import * as rxjs from 'rxjs';
 import request from 'supertest';
 import * as observability from '../../lib';
 import { MetricsService, ObservabilityModuleOptions, ObservabilityTestingModule, TestSpans } from '../../lib';
-import { createTestApp, sampleValue } from '../fixtures/create-test-app';
+import { createTestApp, Platform, PLATFORMS, sampleValue } from '../fixtures/create-test-app';
 import { messagingModule, ReceivedMessages } from '../fixtures/messaging.app';
 import { loadDocSnippet } from '../support/load-doc-snippet';
 import { Broker, startNats, startRabbitMq, startRedis } from '../support/brokers';
@@ -25,8 +25,8 @@ const TRANSPORTS: TransportCase[] = [
   { system: 'rabbitmq', transport: Transport.RMQ, start: startRabbitMq, options: (b) => ({ urls: [b.url], queue: 'orders', queueOptions: { durable: false } }) },
 ];
 
-async function boot(t: TransportCase, broker: Broker, options: ObservabilityModuleOptions = {}): Promise<INestApplication> {
-  const app = await createTestApp('express', { imports: [ObservabilityTestingModule.forRoot(options), messagingModule(t.transport, t.options(broker))] }, (a) =>
+async function boot(t: TransportCase, broker: Broker, options: ObservabilityModuleOptions = {}, platform: Platform = 'express'): Promise<INestApplication> {
+  const app = await createTestApp(platform, { imports: [ObservabilityTestingModule.forRoot(options), messagingModule(t.transport, t.options(broker))] }, (a) =>
     a.connectMicroservice({ transport: t.transport, options: t.options(broker) } as any),
   );
   await app.startAllMicroservices();
@@ -40,8 +40,8 @@ describe.each(TRANSPORTS)('ClientProxy over $system', (t) => {
   }, 180_000);
   afterAll(() => broker?.stop());
 
-  it('makes one trace from the HTTP request through send() to the handler and back, the payload untouched', async () => {
-    const app = await boot(t, broker);
+  it.each(PLATFORMS)('makes one trace from the HTTP request (%s) through send() to the handler and back, the payload untouched', async (platform) => {
+    const app = await boot(t, broker, {}, platform);
     try {
       const response = await request(app.getHttpServer()).get('/orders/7').expect(200);
       // The handler received exactly what was sent: the trace context is not in the payload.
