@@ -31,6 +31,11 @@ import { HttpTracingListener } from './tracing/http-tracing.listener';
 import { TracedInstrumenter } from './tracing/traced.instrumenter';
 import { TracingLifecycle } from './tracing/tracing.lifecycle';
 import { TracingService } from './tracing/tracing.service';
+import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
+import { MessagingMetrics } from './messaging/messaging-metrics';
+import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
+import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
+import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
@@ -168,7 +173,18 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       EventHandlerInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter, TracedInstrumenter, HandlerTracingInstrumenter, ScheduledJobInstrumenter, EventHandlerInstrumenter, MetricsService, OBSERVABILITY_TRACER],
+        inject: [
+          OBSERVABILITY_RESOLVED_OPTIONS,
+          MethodMetricsInstrumenter,
+          TracedInstrumenter,
+          HandlerTracingInstrumenter,
+          ScheduledJobInstrumenter,
+          EventHandlerInstrumenter,
+          MetricsService,
+          OBSERVABILITY_TRACER,
+          MessagingProcessInstrumenter,
+          BullMqProcessorInstrumenter,
+        ],
         useFactory: (
           options: ResolvedObservabilityOptions,
           metrics: MethodMetricsInstrumenter,
@@ -178,13 +194,16 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           events: EventHandlerInstrumenter,
           metricsService: MetricsService,
           tracer: Tracer,
+          messaging: MessagingProcessInstrumenter,
+          jobs: BullMqProcessorInstrumenter,
         ): MethodInstrumenter[] => [
-          ...(options.metrics.enabled ? [metrics] : []),
+          ...(options.metrics.enabled ? [metrics, messaging] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
           // Background handlers: a span, a metric, or both.
           ...(options.metrics.enabled || options.tracing.enabled
             ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
             : []),
+          ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
           ...(options.websockets.enabled && (options.metrics.enabled || options.tracing.enabled)
             ? [new GatewayInstrumenter(options.tracing.enabled ? tracer : null, options.metrics.enabled ? metricsService : null, options)]
             : []),
@@ -226,6 +245,11 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       HandlerTracingInstaller,
       BackgroundHandlersInstaller,
       GatewayInstrumentationInstaller,
+      MessagingMetrics,
+      MessagingProcessInstrumenter,
+      MessagingClientInstrumenter,
+      BullMqProducerInstrumenter,
+      BullMqProcessorInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,
@@ -245,7 +269,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
     };
   }
 }

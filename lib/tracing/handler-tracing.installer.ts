@@ -4,10 +4,14 @@ import { INSTRUMENTATION_METADATA, OBSERVABILITY_RESOLVED_OPTIONS } from '../obs
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { createInstrumentationDecorator } from '../instrumentation/instrument-method.decorator';
 import { InstrumentationSpec } from '../instrumentation/instrumentation-spec.interface';
+import { RpcContextForwarder } from '../messaging/rpc-context.forwarder';
 
 // Nest's metadata keys (stable across Nest 11 and 12).
 const ROUTE_METHOD_METADATA = 'method';
 const PATTERN_METADATA = 'microservices:pattern';
+const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
+/** `PatternHandler.EVENT`: an `@EventPattern()` handler. */
+const EVENT_HANDLER = 2;
 
 /** Marks specs the module adds by itself, so that they are never reported as user decorators. */
 export const AUTO_SPEC = Object.freeze({ auto: true });
@@ -39,15 +43,26 @@ export class HandlerTracingInstaller {
         if (specs.some((s) => s.kind === kind)) continue;
         const owner = ownerOf(prototype, name);
         const descriptor = Object.getOwnPropertyDescriptor(owner, name)!;
-        const options = kind === 'rpc' ? { ...AUTO_SPEC, patterns: Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] } : AUTO_SPEC;
+        const options = kind === 'rpc' ? rpcSpecOptions(handler) : AUTO_SPEC;
         createInstrumentationDecorator(kind, options)(owner, name, descriptor);
+        // A handler with @Payload() is not given the transport's context: the forwarder hands it over.
+        if (kind === 'rpc') RpcContextForwarder.on(descriptor.value);
         Object.defineProperty(owner, name, descriptor);
       }
     }
   }
 }
 
-// The prototype in the chain that declares the method, so an inherited handler is patched where it lives.
+/** What the RPC span of a handler needs: its patterns, and whether it handles events (a link, not a parent). */
+export function rpcSpecOptions(handler: object): { auto: true; patterns: unknown[]; event: boolean } {
+  return {
+    auto: true,
+    patterns: Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[],
+    event: Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === EVENT_HANDLER,
+  };
+}
+
+/** The prototype in the chain that declares the method, so an inherited handler is patched where it lives. */
 export function ownerOf(prototype: object, name: string): object {
   let owner: object | null = prototype;
   while (owner && !Object.prototype.hasOwnProperty.call(owner, name)) owner = Object.getPrototypeOf(owner);

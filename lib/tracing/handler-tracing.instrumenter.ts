@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Attributes, context, propagation, Span, SpanKind, TextMapGetter, trace, Tracer } from '@opentelemetry/api';
+import { Attributes, context, propagation, Span, SpanKind, trace, Tracer } from '@opentelemetry/api';
 import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from '../instrumentation/instrumentation-spec.interface';
 import { createSpanListener, recordException, SpanState } from './span-listener';
 import { UNTRUSTED_SAMPLED_FLAG } from './sampling/observability.sampler';
+import { isRpcContext, RpcContextForwarder } from '../messaging/rpc-context.forwarder';
+import { CARRIER_GETTER, contextSystem, destinationOfContext, incomingCarrier, messageIdOfContext } from '../messaging/messaging-transport';
 
 /**
  * Listeners for the handlers `HandlerTracingInstaller` prepared:
@@ -32,49 +34,58 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
     this.kinds = [...(options.tracing.routeHandlers ? ['route'] : []), ...(options.tracing.rpc ? ['rpc'] : [])];
   }
 
-  createListener(spec: InstrumentationSpec): InvocationListener<any> {
+  createListener(spec: InstrumentationSpec, instance: object): InvocationListener<any> {
     const names: Attributes = { 'nest.controller': spec.className, 'nest.handler': spec.methodName };
-    return spec.kind === 'route' ? routeListener(names) : this.rpcListener(spec, names);
+    if (spec.kind === 'route') return routeListener(names);
+    const forwarder = RpcContextForwarder.of((instance as Record<string, unknown>)[spec.methodName]);
+    return this.rpcListener(spec, names, (args) => (forwarder ? forwarder.rpcContext(args) : args.find(isRpcContext)));
   }
 
-  private rpcListener(spec: InstrumentationSpec, names: Attributes): InvocationListener<SpanState> {
+  private rpcListener(spec: InstrumentationSpec, names: Attributes, rpcContextOf: (args: unknown[]) => unknown): InvocationListener<SpanState> {
     const tracer = this.tracer;
     const trustIncoming = this.trustIncoming;
+    const event = (spec.options as { event?: boolean }).event === true;
     const patterns = ((spec.options as { patterns?: unknown[] }).patterns ?? []).map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
     const name = patterns.length > 0 ? patterns.join(', ') : `${spec.className}.${spec.methodName}`;
     const attributes: Attributes = { ...names, 'rpc.system': 'nestjs', 'rpc.service': spec.className, 'rpc.method': spec.methodName, 'nest.pattern': name };
     return {
       ...createSpanListener(tracer, name),
       start(_thisArg, args) {
-        // Transports with headers (NATS, Kafka, RabbitMQ, gRPC…) carry a traceparent; continue it.
-        const carrier = headersOf(args.find(isRpcContext));
+        const rpcContext = rpcContextOf(args);
+        // Transports with headers (NATS, Kafka, RabbitMQ, gRPC…) carry a traceparent, Redis its packet metadata.
+        const carrier = incomingCarrier(rpcContext);
         const active = context.active();
-        let parentContext = active;
+        let remote = active;
         if (carrier && trace.getSpan(active) === undefined) {
-          parentContext = propagation.extract(active, carrier, HEADER_GETTER);
+          remote = propagation.extract(active, carrier, CARRIER_GETTER);
           // The SDK's sampler (ObservabilitySampler) applies the ratio to an untrusted sampled parent.
-          if (!trustIncoming) parentContext = parentContext.setValue(UNTRUSTED_SAMPLED_FLAG, true);
+          if (!trustIncoming) remote = remote.setValue(UNTRUSTED_SAMPLED_FLAG, true);
         }
-        const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parentContext);
-        return { span, context: trace.setSpan(parentContext, span) };
+        const system = contextSystem(rpcContext);
+        if (system === null) {
+          const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, remote);
+          return { span, context: trace.setSpan(remote, span) };
+        }
+        // A broker message (OpenTelemetry messaging conventions): a CONSUMER span `process <destination>`,
+        // child of the send for request/response, linked to the publish for an event.
+        const destination = destinationOfContext(rpcContext) ?? name;
+        const messaging: Attributes = {
+          ...attributes,
+          'messaging.system': system,
+          'messaging.destination.name': destination,
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+        };
+        const messageId = messageIdOfContext(rpcContext);
+        if (messageId !== undefined) messaging['messaging.message.id'] = messageId;
+        const producer = remote === active ? undefined : trace.getSpanContext(remote);
+        const parent = event && producer !== undefined ? active : remote;
+        const links = event && producer !== undefined ? [{ context: producer }] : undefined;
+        const span = tracer.startSpan(`process ${destination}`, { kind: SpanKind.CONSUMER, attributes: messaging, links }, parent);
+        return { span, context: trace.setSpan(parent, span) };
       },
     };
   }
-}
-
-/** Reads plain header objects, Buffers and Map-like headers (NATS). */
-const HEADER_GETTER: TextMapGetter<any> = {
-  keys: (carrier) => (typeof carrier.keys === 'function' ? [...carrier.keys()] : Object.keys(carrier)),
-  get: (carrier, key) => {
-    const value = typeof carrier.get === 'function' ? carrier.get(key) : carrier[key];
-    return Buffer.isBuffer(value) ? value.toString() : value;
-  },
-};
-
-function headersOf(rpcContext: any): object | undefined {
-  if (!rpcContext) return undefined;
-  const headers = rpcContext.getHeaders?.() ?? rpcContext.getMessage?.()?.headers ?? rpcContext.getMessage?.()?.properties?.headers;
-  return typeof headers === 'object' && headers !== null ? headers : undefined;
 }
 
 function routeListener(names: Attributes): InvocationListener<Span | null> {
@@ -90,8 +101,4 @@ function routeListener(names: Attributes): InvocationListener<Span | null> {
       if (span !== null && failed) recordException(span, error);
     },
   };
-}
-
-function isRpcContext(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { getArgs?: unknown }).getArgs === 'function';
 }

@@ -5,8 +5,8 @@
  * no shell sits between npm (which forwards SIGTERM to its child) and the orders process.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { accepts } from '../support/owned-process';
 import { freePort, isRunning, ROOT } from '../support/sample-process';
 
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -28,18 +28,6 @@ function descendants(pid: number): number[] {
   };
   visit(pid);
   return found;
-}
-
-/** `true` if something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
