@@ -3,12 +3,12 @@
  * 127.0.0.1 and a free port, with its TSDB in a temporary folder; plus a small client of its HTTP API.
  * Always `stop()` it (e.g. in `afterAll`): it kills the process and removes the folder.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { superviseServer } from './server-process';
+import { spawnOwned } from './owned-process';
 
 /** One series of an instant query's vector result. */
 export interface PromSample {
@@ -70,7 +70,7 @@ export async function startPrometheus(configYaml: string, extraArgs: string[] = 
   writeFileSync(configFile, configYaml);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+  const owned = spawnOwned(
     'prometheus',
     [
       `--config.file=${configFile}`,
@@ -79,10 +79,9 @@ export async function startPrometheus(configYaml: string, extraArgs: string[] = 
       '--storage.tsdb.retention.time=1h',
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    dir,
   );
-  const supervised = superviseServer(child, dir);
-  const { running, stop } = supervised;
+  const { running, stop } = owned;
 
   const api = async <T>(path: string, params?: Record<string, string>): Promise<PromResponse<T>> => {
     const response = params
@@ -101,14 +100,14 @@ export async function startPrometheus(configYaml: string, extraArgs: string[] = 
       } catch (error) {
         lastError = error;
       }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\nPrometheus log:\n${supervised.output()}`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\nPrometheus log:\n${owned.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
 
   const server: PrometheusServer = {
     url,
-    output: supervised.output,
+    output: owned.output,
     api,
     query: (expr) => api<PromQueryData>('/api/v1/query', { query: expr }),
     waitFor,
@@ -116,7 +115,7 @@ export async function startPrometheus(configYaml: string, extraArgs: string[] = 
   };
   try {
     await waitFor('Prometheus to be ready', async () => {
-      if (!running()) throw new Error(`Prometheus exited:\n${supervised.output()}`);
+      if (!running()) throw new Error(`Prometheus exited:\n${owned.output()}`);
       return (await fetch(`${url}/-/ready`)).ok;
     }, 20_000);
   } catch (error) {

@@ -3,12 +3,11 @@
  * `.ci/run`), on 127.0.0.1 and a free port, with its persistence file in a temporary folder. Always
  * `stop()` it (e.g. in `afterAll`): it kills the process and removes the folder.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { superviseServer } from './server-process';
+import { spawnOwned } from './owned-process';
 
 export const PUSHGATEWAY_BINARY = '/usr/bin/prometheus-pushgateway';
 
@@ -29,16 +28,14 @@ export async function startPushgateway(): Promise<PushgatewayServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pushgateway-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(PUSHGATEWAY_BINARY, [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'pushgateway.data')}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const supervised = superviseServer(child, dir, ` (install Debian's "prometheus-pushgateway"; bash .ci/run does)`);
-  const { running, stop } = supervised;
+  const supervised = spawnOwned(PUSHGATEWAY_BINARY, [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'pushgateway.data')}`], dir);
+  const { child, running, stop } = supervised;
+  const hint = ` (install Debian's "prometheus-pushgateway"; bash .ci/run does)`;
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (!running() && (child.exitCode !== null || supervised.output().includes('spawn error'))) {
       await stop();
-      throw new Error(`The Pushgateway exited:\n${supervised.output()}`);
+      throw new Error(`The Pushgateway exited${hint}:\n${supervised.output()}`);
     }
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
