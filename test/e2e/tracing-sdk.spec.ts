@@ -234,6 +234,9 @@ describe('the export path a configuration takes', () => {
     const seen: number[] = [];
     for (let i = 0; i < 50; i++) {
       const sdk = await cycle(i, 'worker');
+      // A terminated thread leaves /proc a moment after terminate() resolves (seen on a loaded box): wait
+      // up to a second for it; a thread left running never goes.
+      for (let k = 0; k < 50 && threads() > baseline; k++) await new Promise((r) => setTimeout(r, 20));
       seen.push(threads() - baseline);
       await sdk.shutdown();
     }
