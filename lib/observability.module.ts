@@ -10,8 +10,7 @@ import { BackgroundHandlersInstaller } from './background/background-handlers.in
 import { EventHandlerInstrumenter } from './background/event-handler.instrumenter';
 import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
 import { PushgatewayService } from './pushgateway/pushgateway.service';
-import { GatewayInstrumentationInstaller } from './websockets/gateway-instrumentation.installer';
-import { GatewayInstrumenter } from './websockets/gateway.instrumenter';
+import { websocketsPart } from './websockets/websockets.part';
 import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
@@ -49,6 +48,7 @@ import {
   OPTIONS_TYPE,
 } from './observability.module-definition';
 import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './observability-options.interface';
+import { ObservabilityPart } from './observability-part.interface';
 import { resolveObservabilityOptions } from './observability-options.resolver';
 import { observabilityPackageVersion } from './package-version.util';
 import { boundOptionsFactory, checkForRootArgument, checkForRootAsyncArgument } from './observability-arguments.validator';
@@ -71,6 +71,9 @@ function listeningPort(host: HttpAdapterHost): number | undefined {
   const address = (host.httpAdapter?.getHttpServer?.() as { address?: () => unknown } | undefined)?.address?.();
   return typeof address === 'object' && address !== null ? (address as { port?: number }).port : undefined;
 }
+
+/** The parts that bring their own wiring (`lib/<part>/<part>.part.ts`); the module only composes them. */
+const PARTS: readonly ObservabilityPart[] = [websocketsPart];
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -180,10 +183,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           HandlerTracingInstrumenter,
           ScheduledJobInstrumenter,
           EventHandlerInstrumenter,
-          MetricsService,
-          OBSERVABILITY_TRACER,
           MessagingProcessInstrumenter,
           BullMqProcessorInstrumenter,
+          ...PARTS.flatMap((part) => part.instrumenters ?? []),
         ],
         useFactory: (
           options: ResolvedObservabilityOptions,
@@ -192,10 +194,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           handlers: HandlerTracingInstrumenter,
           scheduled: ScheduledJobInstrumenter,
           events: EventHandlerInstrumenter,
-          metricsService: MetricsService,
-          tracer: Tracer,
           messaging: MessagingProcessInstrumenter,
           jobs: BullMqProcessorInstrumenter,
+          ...fromParts: Array<MethodInstrumenter | null>
         ): MethodInstrumenter[] => [
           ...(options.metrics.enabled ? [metrics, messaging] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
@@ -204,9 +205,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
             ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
             : []),
           ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
-          ...(options.websockets.enabled && (options.metrics.enabled || options.tracing.enabled)
-            ? [new GatewayInstrumenter(options.tracing.enabled ? tracer : null, options.metrics.enabled ? metricsService : null, options)]
-            : []),
+          ...fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
         ],
       },
       {
@@ -244,7 +243,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       },
       HandlerTracingInstaller,
       BackgroundHandlersInstaller,
-      GatewayInstrumentationInstaller,
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
@@ -258,6 +256,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       PushgatewayService,
       HealthProbeService,
       GracefulShutdownHook,
+      ...PARTS.flatMap((part) => part.providers),
       ...indicatorClasses,
       ObservabilityInterceptor,
       // Known only for forRoot(): a global interceptor cannot be added once async options resolve.
@@ -269,7 +268,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
     };
   }
 }
