@@ -1,17 +1,15 @@
 import { DynamicModule, FactoryProvider, Logger, Module, Provider, Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { HTTP_EXCHANGE_LISTENERS, HttpAdapterHook } from './instrumentation/http-adapter.hook';
 import { HttpExchangeListener } from './instrumentation/http-exchange.interface';
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationCallbackFailures } from './instrumentation/callback-failures';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
 import { ClusterMetricsService } from './cluster/cluster-metrics.service';
-import { BackgroundHandlersInstaller } from './background/background-handlers.installer';
-import { EventHandlerInstrumenter } from './background/event-handler.instrumenter';
-import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
-import { PushgatewayService } from './pushgateway/pushgateway.service';
+import { backgroundPart } from './background/background.part';
+import { httpClientPart } from './http-client/http-client.part';
+import { pushgatewayPart } from './pushgateway/pushgateway.part';
 import { websocketsPart } from './websockets/websockets.part';
-import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
 import {
@@ -66,14 +64,8 @@ export type ObservabilityAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
   optionsTimeoutMs?: number;
 };
 
-/** The port the app's HTTP server listens on, if it does. */
-function listeningPort(host: HttpAdapterHost): number | undefined {
-  const address = (host.httpAdapter?.getHttpServer?.() as { address?: () => unknown } | undefined)?.address?.();
-  return typeof address === 'object' && address !== null ? (address as { port?: number }).port : undefined;
-}
-
 /** The parts that bring their own wiring (`lib/<part>/<part>.part.ts`); the module only composes them. */
-const PARTS: readonly ObservabilityPart[] = [websocketsPart];
+const PARTS: readonly ObservabilityPart[] = [backgroundPart, websocketsPart, httpClientPart, pushgatewayPart];
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -172,8 +164,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       MethodMetricsInstrumenter,
       TracedInstrumenter,
       HandlerTracingInstrumenter,
-      ScheduledJobInstrumenter,
-      EventHandlerInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
         inject: [
@@ -181,8 +171,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           MethodMetricsInstrumenter,
           TracedInstrumenter,
           HandlerTracingInstrumenter,
-          ScheduledJobInstrumenter,
-          EventHandlerInstrumenter,
           MessagingProcessInstrumenter,
           BullMqProcessorInstrumenter,
           ...PARTS.flatMap((part) => part.instrumenters ?? []),
@@ -192,18 +180,12 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           metrics: MethodMetricsInstrumenter,
           traced: TracedInstrumenter,
           handlers: HandlerTracingInstrumenter,
-          scheduled: ScheduledJobInstrumenter,
-          events: EventHandlerInstrumenter,
           messaging: MessagingProcessInstrumenter,
           jobs: BullMqProcessorInstrumenter,
           ...fromParts: Array<MethodInstrumenter | null>
         ): MethodInstrumenter[] => [
           ...(options.metrics.enabled ? [metrics, messaging] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
-          // Background handlers: a span, a metric, or both.
-          ...(options.metrics.enabled || options.tracing.enabled
-            ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
-            : []),
           ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
           ...fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
         ],
@@ -225,24 +207,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
         ],
       },
-      {
-        provide: HttpClientSubscriber,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER, ManagementServer, HttpAdapterHost],
-        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer, management: ManagementServer, adapterHost: HttpAdapterHost) =>
-          new HttpClientSubscriber({
-            options: options.httpClient,
-            tracer: options.httpClient.enabled && options.tracing.enabled ? tracer : null,
-            histogram:
-              options.httpClient.enabled && options.metrics.enabled
-                ? metrics.leanHistogram(HTTP_CLIENT_DURATION_METRIC, 'Duration of outgoing HTTP requests in seconds.', httpClientLabelNames(options.httpClient), options.httpClient.buckets, 'the HTTP client metrics of ObservabilityModule')
-                : null,
-            propagate: options.tracing.enabled && options.tracing.propagateOutgoing,
-            exemplars: options.tracing.enabled && options.tracing.exemplars,
-            ownPort: (port: number) => port === management.port || port === listeningPort(adapterHost),
-          }),
-      },
       HandlerTracingInstaller,
-      BackgroundHandlersInstaller,
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
@@ -253,7 +218,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       TracingService,
       TracingLifecycle,
       RegistryPushRegistration,
-      PushgatewayService,
       HealthProbeService,
       GracefulShutdownHook,
       ...PARTS.flatMap((part) => part.providers),
@@ -268,7 +232,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
     };
   }
 }
