@@ -12,6 +12,11 @@ export interface ObservabilityPart {
    * by the options. The explorer uses the non-null ones.
    */
   readonly instrumenters?: InjectionToken[];
+  /**
+   * Tokens of providers that resolve to an `HttpExchangeListener`, or to `null` when off. The adapter hook
+   * calls them in the order of the parts: tracing comes before metrics, which reads the request's span.
+   */
+  readonly exchangeListeners?: InjectionToken[];
   /** Tokens the module exports for the app to inject. */
   readonly exports?: InjectionToken[];
 }

@@ -5,40 +5,29 @@ import { HttpExchangeListener } from './instrumentation/http-exchange.interface'
 import { MethodInstrumenter } from './instrumentation/instrumentation-spec.interface';
 import { InstrumentationCallbackFailures } from './instrumentation/callback-failures';
 import { InstrumentationExplorer, METHOD_INSTRUMENTERS } from './instrumentation/instrumentation.explorer';
-import { ClusterMetricsService } from './cluster/cluster-metrics.service';
 import { backgroundPart } from './background/background.part';
 import { httpClientPart } from './http-client/http-client.part';
 import { pushgatewayPart } from './pushgateway/pushgateway.part';
 import { websocketsPart } from './websockets/websockets.part';
-import { HttpMetricsListener } from './metrics/http-metrics.listener';
-import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
+import { tracingPart } from './tracing/tracing.part';
+import { metricsPart } from './metrics/metrics.part';
+import { healthPart } from './health/health.part';
+import { managementPart } from './management/management.part';
+import { clusterPart } from './cluster/cluster.part';
 import {
   configureMetricsController,
   createMetricsControllerClass,
   ObservabilityMetricsController,
 } from './metrics/metrics.controller';
-import { MetricsService } from './metrics/metrics.service';
-import { MetricsEndpoint } from './metrics/metrics-endpoint.service';
-import { RegistryPushRegistration } from './metrics/otlp-push/registry-push.registration';
-import { ManagementServer } from './management/management.server';
-import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from './observability.constants';
-import { HandlerTracingInstaller } from './tracing/handler-tracing.installer';
-import { HandlerTracingInstrumenter } from './tracing/handler-tracing.instrumenter';
-import { HttpTracingListener } from './tracing/http-tracing.listener';
-import { TracedInstrumenter } from './tracing/traced.instrumenter';
-import { TracingLifecycle } from './tracing/tracing.lifecycle';
-import { TracingService } from './tracing/tracing.service';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from './observability.constants';
 import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
 import { MessagingMetrics } from './messaging/messaging-metrics';
 import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
 import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
 import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
-import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
-import { GracefulShutdownHook } from './health/graceful-shutdown.hook';
 import { configureHealthController, createHealthControllerClass, ObservabilityHealthController } from './health/health.controller';
-import { HealthProbeService } from './health/health-probe.service';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -48,7 +37,6 @@ import {
 import { ObservabilityModuleOptions, ResolvedObservabilityOptions } from './observability-options.interface';
 import { ObservabilityPart } from './observability-part.interface';
 import { resolveObservabilityOptions } from './observability-options.resolver';
-import { observabilityPackageVersion } from './package-version.util';
 import { boundOptionsFactory, checkForRootArgument, checkForRootAsyncArgument } from './observability-arguments.validator';
 import { OBSERVABILITY_REGISTRATION, ObservabilityRegistration, ObservabilityRegistrationCheck, registrationSite } from './observability-registration.check';
 
@@ -65,7 +53,18 @@ export type ObservabilityAsyncOptions = typeof ASYNC_OPTIONS_TYPE & {
 };
 
 /** The parts that bring their own wiring (`lib/<part>/<part>.part.ts`); the module only composes them. */
-const PARTS: readonly ObservabilityPart[] = [backgroundPart, websocketsPart, httpClientPart, pushgatewayPart];
+// Tracing before metrics: the HTTP metrics listener reads the request's span (exemplars).
+const PARTS: readonly ObservabilityPart[] = [
+  tracingPart,
+  metricsPart,
+  healthPart,
+  managementPart,
+  clusterPart,
+  backgroundPart,
+  websocketsPart,
+  httpClientPart,
+  pushgatewayPart,
+];
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -148,66 +147,27 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           return resolved;
         },
       },
-      MetricsService,
-      MetricsEndpoint,
-      ManagementServer,
-      ClusterMetricsService,
-      { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
-      {
-        provide: OBSERVABILITY_TRACER,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS],
-        // The global provider is the API's proxy: it reaches an SDK registered later, at call time.
-        useFactory: (options: ResolvedObservabilityOptions): Tracer =>
-          (options.tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(options.tracing.tracerName, observabilityPackageVersion()),
-      },
       InstrumentationCallbackFailures,
-      MethodMetricsInstrumenter,
-      TracedInstrumenter,
-      HandlerTracingInstrumenter,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [
-          OBSERVABILITY_RESOLVED_OPTIONS,
-          MethodMetricsInstrumenter,
-          TracedInstrumenter,
-          HandlerTracingInstrumenter,
-          MessagingProcessInstrumenter,
-          BullMqProcessorInstrumenter,
-          ...PARTS.flatMap((part) => part.instrumenters ?? []),
-        ],
+        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MessagingProcessInstrumenter, BullMqProcessorInstrumenter, ...PARTS.flatMap((part) => part.instrumenters ?? [])],
         useFactory: (
           options: ResolvedObservabilityOptions,
-          metrics: MethodMetricsInstrumenter,
-          traced: TracedInstrumenter,
-          handlers: HandlerTracingInstrumenter,
           messaging: MessagingProcessInstrumenter,
           jobs: BullMqProcessorInstrumenter,
           ...fromParts: Array<MethodInstrumenter | null>
         ): MethodInstrumenter[] => [
-          ...(options.metrics.enabled ? [metrics, messaging] : []),
-          ...(options.tracing.enabled ? [traced, handlers] : []),
+          ...(options.metrics.enabled ? [messaging] : []),
           ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
           ...fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
         ],
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService, OBSERVABILITY_TRACER],
-        useFactory: (options: ResolvedObservabilityOptions, metrics: MetricsService, tracer: Tracer): HttpExchangeListener[] => [
-          // Tracing first: the metrics listener reads the request's span for exemplars.
-          ...(options.tracing.enabled
-            ? [
-                new HttpTracingListener(tracer, {
-                  excludePaths: options.tracing.excludePaths,
-                  trustIncomingSampling: options.tracing.trustIncomingSampling,
-                  fastPath: options.tracing.tracerProvider === null,
-                }),
-              ]
-            : []),
-          ...(options.metrics.enabled && options.metrics.http ? [new HttpMetricsListener(metrics, options)] : []),
-        ],
+        inject: PARTS.flatMap((part) => part.exchangeListeners ?? []),
+        useFactory: (...fromParts: Array<HttpExchangeListener | null>): HttpExchangeListener[] =>
+          fromParts.filter((listener): listener is HttpExchangeListener => listener !== null),
       },
-      HandlerTracingInstaller,
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
@@ -215,11 +175,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       BullMqProcessorInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
-      TracingService,
-      TracingLifecycle,
-      RegistryPushRegistration,
-      HealthProbeService,
-      GracefulShutdownHook,
       ...PARTS.flatMap((part) => part.providers),
       ...indicatorClasses,
       ObservabilityInterceptor,
@@ -232,7 +187,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
+      exports: [...(base.exports ?? []), MessagingClientInstrumenter, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
     };
   }
 }
