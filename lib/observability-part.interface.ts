@@ -1,4 +1,6 @@
 import { InjectionToken, Provider } from '@nestjs/common';
+import { OBSERVABILITY_RESOLVED_OPTIONS } from './observability.constants';
+import { ResolvedObservabilityOptions } from './observability-options.interface';
 
 /**
  * What one part of the module (websockets, messaging, GraphQL, ...) adds to `ObservabilityModule`.
@@ -19,4 +21,16 @@ export interface ObservabilityPart {
   readonly exchangeListeners?: InjectionToken[];
   /** Tokens the module exports for the app to inject. */
   readonly exports?: InjectionToken[];
+}
+
+/**
+ * A provider for `token` that resolves to the `useExisting` provider while `active(options)` holds, and to
+ * `null` otherwise: how a part contributes an instrumenter or a listener that its options may switch off.
+ */
+export function activeWhen(token: InjectionToken, useExisting: InjectionToken, active: (options: ResolvedObservabilityOptions) => boolean): Provider {
+  return {
+    provide: token,
+    inject: [OBSERVABILITY_RESOLVED_OPTIONS, useExisting],
+    useFactory: (options: ResolvedObservabilityOptions, instance: unknown) => (active(options) ? instance : null),
+  };
 }

@@ -1,5 +1,4 @@
-import { ObservabilityPart } from '../observability-part.interface';
-import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
+import { activeWhen, ObservabilityPart } from '../observability-part.interface';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { BackgroundHandlersInstaller } from './background-handlers.installer';
 import { EventHandlerInstrumenter } from './event-handler.instrumenter';
@@ -19,16 +18,8 @@ export const backgroundPart: ObservabilityPart = {
   providers: [
     ScheduledJobInstrumenter,
     EventHandlerInstrumenter,
-    {
-      provide: SCHEDULED_JOBS,
-      inject: [OBSERVABILITY_RESOLVED_OPTIONS, ScheduledJobInstrumenter],
-      useFactory: (options: ResolvedObservabilityOptions, jobs: ScheduledJobInstrumenter) => (observed(options) && options.schedule.enabled ? jobs : null),
-    },
-    {
-      provide: EVENT_HANDLERS,
-      inject: [OBSERVABILITY_RESOLVED_OPTIONS, EventHandlerInstrumenter],
-      useFactory: (options: ResolvedObservabilityOptions, events: EventHandlerInstrumenter) => (observed(options) && options.events.enabled ? events : null),
-    },
+    activeWhen(SCHEDULED_JOBS, ScheduledJobInstrumenter, (options) => observed(options) && options.schedule.enabled),
+    activeWhen(EVENT_HANDLERS, EventHandlerInstrumenter, (options) => observed(options) && options.events.enabled),
     BackgroundHandlersInstaller,
   ],
   instrumenters: [SCHEDULED_JOBS, EVENT_HANDLERS],

@@ -1,6 +1,6 @@
 import { OBSERVABILITY_REGISTRY, OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { ObservabilityPart } from '../observability-part.interface';
+import { activeWhen, ObservabilityPart } from '../observability-part.interface';
 import { HttpMetricsListener } from './http-metrics.listener';
 import { MethodMetricsInstrumenter } from './method-metrics.instrumenter';
 import { MetricsEndpoint } from './metrics-endpoint.service';
@@ -21,11 +21,7 @@ export const metricsPart: ObservabilityPart = {
     MetricsEndpoint,
     { provide: OBSERVABILITY_REGISTRY, inject: [MetricsService], useFactory: (metrics: MetricsService) => metrics.registry },
     MethodMetricsInstrumenter,
-    {
-      provide: METHOD_METRICS,
-      inject: [OBSERVABILITY_RESOLVED_OPTIONS, MethodMetricsInstrumenter],
-      useFactory: (options: ResolvedObservabilityOptions, metrics: MethodMetricsInstrumenter) => (options.metrics.enabled ? metrics : null),
-    },
+    activeWhen(METHOD_METRICS, MethodMetricsInstrumenter, (options) => options.metrics.enabled),
     {
       provide: HTTP_METRICS,
       inject: [OBSERVABILITY_RESOLVED_OPTIONS, MetricsService],

@@ -1,7 +1,7 @@
 import { trace, Tracer } from '@opentelemetry/api';
 import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { ObservabilityPart } from '../observability-part.interface';
+import { activeWhen, ObservabilityPart } from '../observability-part.interface';
 import { observabilityPackageVersion } from '../package-version.util';
 import { HandlerTracingInstaller } from './handler-tracing.installer';
 import { HandlerTracingInstrumenter } from './handler-tracing.instrumenter';
@@ -16,6 +16,8 @@ const TRACED = Symbol('nestjs-observability:traced-instrumenter');
 const HANDLERS = Symbol('nestjs-observability:handler-tracing-instrumenter');
 const HTTP_TRACING = Symbol('nestjs-observability:http-tracing-listener');
 
+const tracingOn = (options: ResolvedObservabilityOptions): boolean => options.tracing.enabled;
+
 /** Tracing: the server span of each request (adapter hook), route and RPC handler spans, `@Traced()`, `TracingService`. */
 export const tracingPart: ObservabilityPart = {
   providers: [
@@ -28,16 +30,8 @@ export const tracingPart: ObservabilityPart = {
     },
     TracedInstrumenter,
     HandlerTracingInstrumenter,
-    {
-      provide: TRACED,
-      inject: [OBSERVABILITY_RESOLVED_OPTIONS, TracedInstrumenter],
-      useFactory: (options: ResolvedObservabilityOptions, traced: TracedInstrumenter) => (options.tracing.enabled ? traced : null),
-    },
-    {
-      provide: HANDLERS,
-      inject: [OBSERVABILITY_RESOLVED_OPTIONS, HandlerTracingInstrumenter],
-      useFactory: (options: ResolvedObservabilityOptions, handlers: HandlerTracingInstrumenter) => (options.tracing.enabled ? handlers : null),
-    },
+    activeWhen(TRACED, TracedInstrumenter, tracingOn),
+    activeWhen(HANDLERS, HandlerTracingInstrumenter, tracingOn),
     {
       provide: HTTP_TRACING,
       inject: [OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER],
