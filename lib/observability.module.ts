@@ -33,6 +33,7 @@ import { TracingService } from './tracing/tracing.service';
 import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
 import { MessagingMetrics } from './messaging/messaging-metrics';
 import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
+import { RedisServerMetadataHook } from './messaging/redis-server-metadata.hook';
 import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
 import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
@@ -246,6 +247,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
+      RedisServerMetadataHook,
       BullMqProducerInstrumenter,
       BullMqProcessorInstrumenter,
       InstrumentationExplorer,
