@@ -23,6 +23,7 @@ import { OBSERVABILITY_RESOLVED_OPTIONS } from './observability.constants';
 import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
 import { MessagingMetrics } from './messaging/messaging-metrics';
 import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
+import { RedisServerMetadataHook } from './messaging/redis-server-metadata.hook';
 import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
 import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
@@ -171,6 +172,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       MessagingMetrics,
       MessagingProcessInstrumenter,
       MessagingClientInstrumenter,
+      RedisServerMetadataHook,
       BullMqProducerInstrumenter,
       BullMqProcessorInstrumenter,
       InstrumentationExplorer,

@@ -10,6 +10,12 @@ export type MessagingSystem = 'redis' | 'nats' | 'rabbitmq';
  */
 export const REDIS_TRACE_FIELD = 'metadata';
 
+/**
+ * Where a Nest 11 `RedisContext` carries its packet's `metadata` (Nest 11's Redis server drops the field;
+ * `RedisServerMetadataHook` keeps it here, on the context, never in what the handler receives).
+ */
+export const REDIS_PACKET_METADATA = Symbol.for('nestjs-observability:redis-packet-metadata');
+
 /** The transport of a `ClientProxy`, from its class (Nest's names, stable across Nest 11 and 12). */
 export function clientSystem(client: object): MessagingSystem | null {
   for (let proto = Object.getPrototypeOf(client); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
@@ -34,7 +40,11 @@ export function contextSystem(rpcContext: any): MessagingSystem | null {
 export function incomingCarrier(rpcContext: any): object | undefined {
   if (!rpcContext) return undefined;
   const headers =
-    rpcContext.getHeaders?.() ?? rpcContext.getMetadata?.() ?? rpcContext.getMessage?.()?.headers ?? rpcContext.getMessage?.()?.properties?.headers;
+    rpcContext.getHeaders?.() ??
+    rpcContext.getMetadata?.() ??
+    rpcContext[REDIS_PACKET_METADATA] ??
+    rpcContext.getMessage?.()?.headers ??
+    rpcContext.getMessage?.()?.properties?.headers;
   return typeof headers === 'object' && headers !== null ? headers : undefined;
 }
 
@@ -60,7 +70,9 @@ export const CARRIER_SETTER: TextMapSetter<any> = {
 export function outgoingCarrier(system: MessagingSystem, serialized: any): object | null {
   if (typeof serialized !== 'object' || serialized === null) return null;
   if (system === 'nats') {
-    if (serialized.headers === undefined) serialized.headers = createNatsHeaders();
+    // Nest 12's serializer writes a JSON string, Nest 11's a Uint8Array from the `nats` (v2) codec: the
+    // headers must come from the same client library as the connection that publishes them.
+    if (serialized.headers === undefined) serialized.headers = createNatsHeaders(typeof serialized.data === 'string');
     return serialized.headers ?? null;
   }
   if (system === 'rabbitmq') {
@@ -71,10 +83,10 @@ export function outgoingCarrier(system: MessagingSystem, serialized: any): objec
   return serialized[REDIS_TRACE_FIELD];
 }
 
-// The NATS client Nest loaded: @nats-io/transport-node (Nest 12) or nats (Nest 11). Resolved when a
-// NATS client sends, so an app without NATS never needs either.
-function createNatsHeaders(): object | undefined {
-  for (const name of ['@nats-io/transport-node', 'nats']) {
+// The NATS client Nest loaded: @nats-io/transport-node (Nest 12) or nats (Nest 11), the other one as a
+// fallback. Resolved when a NATS client sends, so an app without NATS never needs either.
+function createNatsHeaders(nest12: boolean): object | undefined {
+  for (const name of nest12 ? ['@nats-io/transport-node', 'nats'] : ['nats', '@nats-io/transport-node']) {
     try {
       return require(name).headers();
     } catch {
