@@ -29,6 +29,21 @@ async function main() {
   populate(app.get(MetricsService), Number(process.env.BENCH_SERIES ?? 1000));
   await app.listen(Number(process.env.BENCH_PORT), '127.0.0.1');
   process.send?.({ ready: process.pid });
+  // --profile (bench/cluster.js): a CPU profile from now until the primary asks for it.
+  if (process.env.BENCH_PROFILE_DIR) {
+    const { Session } = require('node:inspector/promises');
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    process.on('message', async (message) => {
+      if (message !== 'write-profile') return;
+      const { profile } = await session.post('Profiler.stop');
+      require('node:fs').writeFileSync(require('node:path').join(process.env.BENCH_PROFILE_DIR, `worker-${process.pid}.cpuprofile`), JSON.stringify(profile));
+      process.send?.({ profiled: process.pid });
+    });
+  }
 }
 main().catch((error) => {
   console.error(error);

@@ -39,12 +39,12 @@ function freePort() {
 }
 
 /** Forks `count` workers on one port (with `metrics.cluster` in a fresh directory, or without). */
-async function startWorkers(count, withCluster) {
+async function startWorkers(count, withCluster, extraEnv = {}) {
   const port = await freePort();
   // Where `metrics.cluster` puts its directory by default (/dev/shm on Linux).
   const dir = withCluster ? mkdtempSync(path.join(defaultBase(), 'bench-cluster-')) : null;
   cluster.setupPrimary({ exec: path.join(__dirname, 'cluster-worker.js'), silent: false });
-  const env = { BENCH_PORT: String(port), BENCH_SERIES: String(SERIES), ...(dir ? { BENCH_CLUSTER_DIR: dir } : {}) };
+  const env = { BENCH_PORT: String(port), BENCH_SERIES: String(SERIES), ...(dir ? { BENCH_CLUSTER_DIR: dir } : {}), ...extraEnv };
   const workers = [];
   for (let i = 0; i < count; i++) {
     const worker = cluster.fork(env);
@@ -58,6 +58,7 @@ async function startWorkers(count, withCluster) {
   }
   return {
     port,
+    workers,
     async stop() {
       await Promise.all(
         workers.map(
@@ -94,8 +95,24 @@ function scrape(port) {
   });
 }
 
+/** CPU time (ms) a group's worker processes have used so far, from /proc (utime + stime, all threads). */
+function cpuMs(group) {
+  let ticks = 0;
+  for (const w of group.workers) {
+    try {
+      const stat = require('node:fs').readFileSync(`/proc/${w.process.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
 async function scrapeRounds(groups) {
   for (const g of groups) for (let i = 0; i < 3; i++) await scrape(g.port); // warm-up
+  const cpuBefore = groups.map(cpuMs);
   const times = groups.map(() => []);
   const lines = groups.map(() => 0);
   // Interleaved: one scrape of every group per round, in a rotating order, so that the machine's
@@ -107,7 +124,8 @@ async function scrapeRounds(groups) {
       lines[i] = r.lines;
     }
   }
-  return { times, lines };
+  const cpu = groups.map((g, i) => (cpuMs(g) - cpuBefore[i]) / SCRAPES);
+  return { times, lines, cpu };
 }
 
 function wrk(port) {
@@ -131,13 +149,13 @@ async function scrapePart() {
   const groups = [];
   try {
     for (const v of variants) groups.push(await startWorkers(v.count, v.withCluster));
-    const { times, lines } = await scrapeRounds(groups);
+    const { times, lines, cpu } = await scrapeRounds(groups);
     console.log(`\n### Scrape time, ${SERIES} sample lines per worker, ${SCRAPES} interleaved rounds\n`);
-    console.log('| Workers | Lines in the answer | Median scrape (ms) ± MAD | vs baseline (median of per-round ratios) |');
-    console.log('|---|---:|---:|---:|');
+    console.log("| Workers | Lines in the answer | Median scrape (ms) ± MAD | vs baseline (median of per-round ratios) | CPU per scrape, all the group's workers (ms) | vs baseline |");
+    console.log('|---|---:|---:|---:|---:|---:|');
     variants.forEach((v, i) => {
       const ratios = times[i].map((t, r) => t / times[0][r]);
-      console.log(`| ${v.name} | ${lines[i]} | ${median(times[i]).toFixed(1)} ± ${mad(times[i]).toFixed(1)} | ${median(ratios).toFixed(2)}× |`);
+      console.log(`| ${v.name} | ${lines[i]} | ${median(times[i]).toFixed(1)} ± ${mad(times[i]).toFixed(1)} | ${median(ratios).toFixed(2)}× | ${cpu[i].toFixed(1)} | ${(cpu[i] / cpu[0]).toFixed(2)}× |`);
     });
   } finally {
     for (const g of groups) await g.stop();
@@ -164,7 +182,55 @@ async function hotPathPart() {
   console.log(`\nwith / without, median of per-round ratios: ${median(ratios).toFixed(3)}×`);
 }
 
+/**
+ * `--profile`: 8 workers with `metrics.cluster` and one without, each under the inspector's CPU profiler,
+ * scraped in turn; then every worker's self time per scrape, by function, summed over the 8 (a scrape
+ * runs on whichever worker node:cluster hands the connection to; the others answer as peers).
+ */
+async function profilePart() {
+  const { top } = require('./lib/cpuprofile-top');
+  const dir = mkdtempSync(path.join(require('node:os').tmpdir(), 'bench-cluster-prof-'));
+  const groups = [];
+  let window;
+  try {
+    groups.push(await startWorkers(1, false, { BENCH_PROFILE_DIR: path.join(dir, 'single') }));
+    groups.push(await startWorkers(8, true, { BENCH_PROFILE_DIR: path.join(dir, 'eight') }));
+    require('node:fs').mkdirSync(path.join(dir, 'single'));
+    require('node:fs').mkdirSync(path.join(dir, 'eight'));
+    const t0 = Number(process.hrtime.bigint() / 1000n);
+    await scrapeRounds(groups);
+    window = [t0, Number(process.hrtime.bigint() / 1000n)];
+    for (const g of groups) {
+      await Promise.all(g.workers.map((w) => new Promise((resolve) => {
+        w.on('message', (m) => m?.profiled && resolve());
+        w.send('write-profile');
+      })));
+    }
+  } finally {
+    for (const g of groups) await g.stop();
+  }
+  const scrapes = SCRAPES + 3;
+  for (const [name, sub] of [['1 worker, no `metrics.cluster`', 'single'], ['8 workers', 'eight']]) {
+    const sums = new Map();
+    let total = 0;
+    for (const file of require('node:fs').readdirSync(path.join(dir, sub))) {
+      const { rows, total: t } = top(path.join(dir, sub, file), 10_000, process.argv.includes('--by-package'), window);
+      total += t;
+      for (const r of rows) {
+        sums.set(r.name, (sums.get(r.name) ?? 0) + r.us);
+        if (r.name === '(idle)') total -= r.us;
+      }
+    }
+    console.log(`\n### ${name}: CPU self time per scrape (all workers), ${(total / scrapes / 1000).toFixed(2)} ms in all\n`);
+    console.log('| Function | ms per scrape |');
+    console.log('|---|---:|');
+    for (const [fn, us] of [...sums].filter(([fn]) => fn !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log(`| ${fn.replace(/\|/g, '\\|')} | ${(us / scrapes / 1000).toFixed(3)} |`);
+  }
+  console.log(`\nprofiles in ${dir}`);
+}
+
 async function main() {
+  if (process.argv.includes('--profile')) return profilePart();
   await scrapePart();
   await hotPathPart();
 }

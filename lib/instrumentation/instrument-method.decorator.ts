@@ -1,6 +1,6 @@
 import { INSTRUMENTATION_METADATA } from '../observability.constants';
 import { InstrumentationSpec } from './instrumentation-spec.interface';
-import { enterLayer, failPlan, InvocationPlan, observeResult, observeSingle, startPlan } from './invoke-instrumented';
+import { enterLayer, failPlan, InvocationPlan, observeResult, observeSingle, startPlan, warnListener } from './invoke-instrumented';
 
 /** Marker on a dispatcher: the per-instance slot it reads and the original method. */
 export interface DispatcherInfo {
@@ -105,12 +105,22 @@ function createDispatcher(original: (...args: unknown[]) => unknown): (...args: 
     if (plan === undefined) return original.apply(this, args);
     const single = plan.single;
     if (single !== undefined) {
-      const state = single.start(this, args);
+      // A listener with `returned` (`@Counted()`) has no start: a plain returned value costs the body and one call.
+      const startless = plan.startless;
+      const state = startless ? undefined : single.start(this, args);
       let result: unknown;
       try {
         result = original.apply(this, args);
       } catch (error) {
         return failPlan(plan, [state], error);
+      }
+      if (startless && (result === null || typeof result !== 'object')) {
+        try {
+          single.returned!();
+        } catch (listenerError) {
+          warnListener(listenerError);
+        }
+        return result;
       }
       return observeSingle(plan, state, result);
     }

@@ -19,13 +19,16 @@ export interface InvocationPlan {
   readonly runAt: number;
   /** The listener, when there is one and it has no context to enter (`@Counted()` alone): the fast path. */
   readonly single: InvocationListener<any> | undefined;
+  /** `single` has `returned`: then `start` is skipped and a plain returned value ends with `returned()` alone. */
+  readonly startless: boolean;
   thenables?: ThenableObserver;
 }
 
 /** Builds the plan of a method: listeners outermost first. */
 export function createInvocationPlan(body: InvocationPlan['body'], listeners: readonly InvocationListener<any>[]): InvocationPlan {
   const runAt = listeners.findIndex((listener) => listener.run !== undefined);
-  return { body, listeners, runAt, single: listeners.length === 1 && runAt < 0 ? listeners[0] : undefined };
+  const single = listeners.length === 1 && runAt < 0 ? listeners[0] : undefined;
+  return { body, listeners, runAt, single, startless: typeof single?.returned === 'function' };
 }
 
 const nativeThen = Promise.prototype.then;
@@ -270,7 +273,8 @@ function safeEnd(listener: InvocationListener<unknown>, state: unknown, error: u
   }
 }
 
-function warnListener(listenerError: unknown): void {
+/** Says that a listener threw (once per call; the call itself goes on unchanged). */
+export function warnListener(listenerError: unknown): void {
   let text: string;
   try {
     text = String(listenerError);

@@ -93,6 +93,8 @@ export class MethodMetricsInstrumenter implements MethodInstrumenter {
     return {
       start: () => undefined,
       end: (_state, error, failed) => (failed ? failures.get(error) : success).inc(),
+      // A plain value returned: the success count, without the listener's other steps.
+      returned: () => success.inc(),
     };
   }
 

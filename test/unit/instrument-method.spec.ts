@@ -77,6 +77,54 @@ describe('the instrumentation dispatcher', () => {
     expect(calls).toEqual([[1, 1]]);
   });
 
+  it('a listener with `returned` (the @Counted() fast path): plain values end there, every other shape through end(), the same results and errors', async () => {
+    class Shapes {
+      run(kind: string): unknown {
+        if (kind === 'throw') throw errorThrown;
+        if (kind === 'promise') return promise;
+        if (kind === 'object') return object;
+        return kind === 'undefined' ? undefined : 42;
+      }
+    }
+    const errorThrown = new TypeError('boom');
+    const promise = Promise.resolve('later');
+    const object = { then: undefined };
+    const descriptor = Object.getOwnPropertyDescriptor(Shapes.prototype, 'run')!;
+    Object.defineProperty(Shapes.prototype, 'run', Counted()(Shapes.prototype, 'run', descriptor) ?? descriptor);
+    const info: DispatcherInfo = (Shapes.prototype.run as any)[DISPATCHER_INFO];
+    const events: string[] = [];
+    let failReturned = false;
+    const shapes = new Shapes();
+    (shapes as any)[info.slot] = createInvocationPlan(info.original, [
+      {
+        start: () => events.push('start'),
+        end: (state: unknown, _error: unknown, failed: boolean, value: unknown) => events.push(`end:${String(state)}:${failed}:${String(value)}`),
+        returned: () => {
+          events.push('returned');
+          if (failReturned) throw new Error('listener bug');
+        },
+      },
+    ]);
+    expect(shapes.run('number')).toBe(42);
+    expect(shapes.run('undefined')).toBeUndefined();
+    expect(events).toEqual(['returned', 'returned']);
+    events.length = 0;
+    expect(() => shapes.run('throw')).toThrow(errorThrown);
+    expect(shapes.run('promise')).toBe(promise);
+    expect(shapes.run('object')).toBe(object);
+    await promise;
+    expect(events).toEqual(['end:undefined:true:undefined', 'end:undefined:false:[object Object]', 'end:undefined:false:later']);
+    events.length = 0;
+    failReturned = true;
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      expect(shapes.run('number')).toBe(42);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('listener bug'));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('refuses to decorate something that is not a method, naming it', () => {
     expect(() => (Counted() as any)(Subject.prototype, 'value', { value: 3 })).toThrow(
       '@Counted() can only decorate methods, and Subject.value is not one.',
