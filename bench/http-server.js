@@ -29,6 +29,12 @@ const CONFIGS = {
   refused: { module: {}, sampleRatio: 1 },
   hang: { module: {}, sampleRatio: 1 },
   err503: { module: {}, sampleRatio: 1 },
+  // A/B diagnostics (bench/http.js runs them only when --only names them): one thing switched at a time.
+  all0: { module: {}, sampleRatio: 0 },
+  all10none: { module: {}, sampleRatio: 0.1, exporter: 'none' },
+  all100none: { module: {}, sampleRatio: 1, exporter: 'none' },
+  trace10: { module: { metrics: false }, sampleRatio: 0.1 },
+  all10noex: { module: { tracing: { exemplars: false } }, sampleRatio: 0.1 },
   prom: { peer: { prom: true } },
   otel: { peer: { otel: true } },
   peers: { peer: { prom: true, otel: true, terminus: true } },
@@ -51,7 +57,7 @@ const otelPeer = peer?.otel ? peers.startOtelPeer({ adapter: adapterName, servic
 // BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
 // its dependencies resolve from node_modules/); default ../dist. Not loaded at all for the peers.
 const lib = ours ? require(process.env.BENCH_DIST ? require('node:path').resolve(process.env.BENCH_DIST) : '../dist') : null;
-if (config?.sampleRatio !== undefined) lib.startObservabilitySdk({ exporter: 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello', ...(config.spanExport ? { spanExport: config.spanExport } : {}) });
+if (config?.sampleRatio !== undefined) lib.startObservabilitySdk({ exporter: config.exporter ?? 'otlp', sampleRatio: config.sampleRatio, serviceName: 'bench-hello', ...(config.spanExport ? { spanExport: config.spanExport } : {}) });
 
 const { Controller, Get, Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
@@ -105,8 +111,25 @@ async function main() {
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address();
 
+  // GC pauses of the main thread (count and ms by kind) since the last 'mark' (the measured load).
+  const { PerformanceObserver, constants } = require('node:perf_hooks');
+  const kinds = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' };
+  let gc = {};
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = kinds[entry.detail?.kind] ?? String(entry.detail?.kind);
+      const k = (gc[kind] ??= { count: 0, ms: 0, maxMs: 0 });
+      k.count++;
+      k.ms += entry.duration;
+      k.maxMs = Math.max(k.maxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', async (message) => {
-    if (message === 'stats') {
+    if (message === 'mark') {
+      gc = {};
+      process.send({ marked: true });
+    } else if (message === 'stats') {
+      const gcDuringLoad = gc;
       const sdk = lib?.getObservabilitySdk();
       // A failed flush (e.g. the exporter's concurrent-export limit) is counted in sdk.stats.failed.
       if (sdk) await sdk.forceFlush().catch((error) => console.error(`flush failed: ${error.message}`));
@@ -120,7 +143,7 @@ async function main() {
         globalThis.gc();
         liveHeap = process.memoryUsage().heapUsed;
       }
-      process.send({ stats, memory, spaces, liveHeap });
+      process.send({ stats, memory, spaces, liveHeap, gc: gcDuringLoad });
     } else if (message === 'exit') {
       await app.close();
       await lib?.getObservabilitySdk()?.shutdown();

@@ -22,6 +22,7 @@
  *   npm run bench:http -- --profile all100:express   # bare and all100 with --cpu-prof on the server: self
  *                                                      # time per request by package and function, side by
  *                                                      # side (profiles in bench/results/profiles/)
+ *   npm run bench:http -- --profile all10:express --profile-base all10none   # the same against another configuration
  *
  * Each run boots the configuration in a fresh child process pinned to core 0 (`taskset -c 0`), waits
  * for it to listen, runs `taskset -c 1 wrk -t1 -c50` for the warm-up then for the measurement, reads
@@ -78,6 +79,12 @@ const CONFIGS = [
   { id: 'refused', label: 'ours, all on, 100%, Collector refusing connections', short: 'all on, 100 %, Collector refusing', fault: true, targets: { minHealthy: 0.9 } },
   { id: 'hang', label: 'ours, all on, 100%, Collector never answering', short: 'all on, 100 %, Collector hanging', fault: true, targets: { minHealthy: 0.9 } },
   { id: 'err503', label: 'ours, all on, 100%, Collector answering 503', short: 'all on, 100 %, Collector 503', fault: true, targets: { minHealthy: 0.9 } },
+  // A/B diagnostics, run only when --only names them.
+  { id: 'all0', label: 'ours, all on, 0% sampled', short: 'all on, 0 %', diag: true },
+  { id: 'all10none', label: "ours, all on, 10% sampled, exporter 'none'", short: 'all on, 10 %, no export', diag: true },
+  { id: 'all100none', label: "ours, all on, 100% sampled, exporter 'none'", short: 'all on, 100 %, no export', diag: true },
+  { id: 'trace10', label: 'ours, tracing only, 10% sampled, OTLP', short: 'tracing only, 10 %', diag: true },
+  { id: 'all10noex', label: 'ours, all on, 10% sampled, no exemplars', short: 'all on, 10 %, no exemplars', diag: true },
   { id: 'prom', label: 'peer: @willsoto/nestjs-prometheus + global interceptor recording a histogram', short: 'peer: nestjs-prometheus + interceptor', peer: true },
   {
     id: 'otel',
@@ -94,7 +101,7 @@ const adapters = only && only.some((o) => ADAPTERS.includes(o)) ? ADAPTERS.filte
 const faults = flag('--faults');
 const configs = only && only.some((o) => CONFIGS.some((c) => c.id === o))
   ? CONFIGS.filter((c) => c.id === 'bare' || only.includes(c.id) || (faults && (c.fault || c.id === 'all100')))
-  : CONFIGS.filter((c) => !c.fault || faults);
+  : CONFIGS.filter((c) => (!c.fault || faults) && !c.diag);
 const FAULT_SECONDS = 30;
 
 // ---------------------------------------------------------------------------------------------
@@ -184,15 +191,19 @@ function schedstat(pid) {
   let wait = 0;
   // The main (JS) thread's share; the rest is V8's GC helpers and libuv's pool, pinned to the same core.
   let main = 0;
+  // Run time by thread name (MainThread, V8Worker = GC helpers, WorkerThread = the export thread, libuv-worker).
+  const byName = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const [r, w] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+      const comm = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       run += r;
       wait += w;
       if (tid === String(pid)) main += r;
+      byName[comm] = (byName[comm] ?? 0) + r;
     } catch {} // a thread that just ended
   }
-  return { run, wait, main };
+  return { run, wait, main, byName };
 }
 
 function vmRss(pid) {
@@ -243,6 +254,7 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
     const { port, pid } = await server.ready;
     const idleRss = vmRss(pid);
     const warm = await runWrk(port, WARMUP, false);
+    await server.ask('mark');
     const before = schedstat(pid);
     const t0 = process.hrtime.bigint();
     const load = await runWrk(port, duration, true);
@@ -250,7 +262,7 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
     const wall = Number(t1 - t0);
     const after = schedstat(pid);
     const rss = vmRss(pid);
-    const { stats, memory, spaces, liveHeap } = await server.ask('stats', 60_000);
+    const { stats, memory, spaces, liveHeap, gc } = await server.ask('stats', 60_000);
     // Let the last export's answer reach the sink's counters (they are read over IPC, not HTTP).
     const sinkAfter = (await sink.ask('stats')).stats;
     await server.stop();
@@ -264,12 +276,14 @@ async function runOne(sink, adapter, config, nodeFlags = []) {
       idleRss,
       cpuUsPerRequest: (after.run - before.run) / 1000 / load.requests,
       otherThreadsUsPerRequest: (after.run - after.main - (before.run - before.main)) / 1000 / load.requests,
+      threadsUsPerRequest: Object.fromEntries(Object.entries(after.byName).map(([k, v]) => [k, Math.round(((v - (before.byName[k] ?? 0)) / 1000 / load.requests) * 100) / 100])),
       cpuShare: (after.run - before.run) / wall,
       waitShare: (after.wait - before.wait) / wall,
       heapUsed: memory.heapUsed,
       memory, // process.memoryUsage() after the load, before the flush
       heapSpacesMB: spaces, // V8 heap space sizes after the load
       liveHeap, // after the flush and a full GC
+      gc, // the main thread's GC pauses during the measured load, by kind: count, ms, max ms
       windowUs: [Number(t0 / 1000n), Number(t1 / 1000n)], // monotonic clock, as in a .cpuprofile
       spans: stats,
       sinkSpans: sinkAfter.spans - sinkBefore.spans,
@@ -483,7 +497,10 @@ async function profileOne(sink, spec) {
   fs.mkdirSync(dir, { recursive: true });
   const { selfTime } = require('./lib/cpuprofile-top');
   const results = [];
-  for (const c of [CONFIGS[0], config]) {
+  // --profile-base ID: compare with another configuration than bare (an A/B of one switch).
+  const base = CONFIGS.find((c) => c.id === option('--profile-base', 'bare'));
+  if (!base) throw new Error(`--profile-base: unknown configuration ${option('--profile-base')}`);
+  for (const c of [base, config]) {
     const file = path.join(dir, `${adapter}-${c.id}-${Date.now()}.cpuprofile`);
     const run = await runOne(sink, adapter, c, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${path.basename(file)}`]);
     const per = (byPackage) => {
@@ -501,7 +518,7 @@ async function profileOne(sink, spec) {
       .map((name) => ({ name, a: bare[key].sums.get(name) ?? 0, b: conf[key].sums.get(name) ?? 0 }))
       .sort((x, y) => (key === 'packages' ? y.b - x.b : y.b - y.a - (x.b - x.a)))
       .slice(0, n);
-    process.stdout.write(`${'bare'.padStart(7)} ${conf.config.id.padStart(7)} ${'delta'.padStart(7)}\n`);
+    process.stdout.write(`${bare.config.id.padStart(7)} ${conf.config.id.padStart(7)} ${'delta'.padStart(7)}\n`);
     for (const r of rows) process.stdout.write(`${r.a.toFixed(2).padStart(7)} ${r.b.toFixed(2).padStart(7)} ${(r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(2).padStart(6)}  ${r.name}\n`);
     process.stdout.write(`${bare[key].total.toFixed(2).padStart(7)} ${conf[key].total.toFixed(2).padStart(7)} ${(conf[key].total - bare[key].total >= 0 ? '+' : '') + (conf[key].total - bare[key].total).toFixed(2).padStart(6)}  total sampled (idle included)\n`);
   };
@@ -545,6 +562,8 @@ async function main() {
             `  [${runs.length}/${total}] round ${round + 1} ${adapter.padEnd(7)} ${config.id.padEnd(7)} ${f(run.rps).padStart(7)} req/s  p50 ${f(run.p50, 2)} ms  p99 ${f(run.p99, 2)} ms  CPU ${f(run.cpuUsPerRequest, 1)} µs/req  busy ${f(run.cpuShare * 100)}%  wait ${f(run.waitShare * 100)}%  RSS ${f(run.rss / 2 ** 20)} MB (idle ${f(run.idleRss / 2 ** 20)})` +
               (run.spans ? `  spans ${run.spans.ended}/${run.spans.exported}/${run.spans.dropped}/${run.spans.failed} sink ${run.sinkSpans}` : '') +
               (run.errors ? `  ERRORS ${run.errors}` : '') +
+              `  gc ${Object.entries(run.gc ?? {}).map(([k, v]) => `${k} ${v.count}×/${Math.round(v.ms)}ms`).join(' ')}` +
+              `  threads µs/req ${Object.entries(run.threadsUsPerRequest).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v}`).join(', ')}` +
               '\n',
           );
         }

@@ -7,6 +7,7 @@
  * - a no-op listener (the hook's own cost: the baseline);
  * - `HttpTracingListener` on the fast path, request not sampled (`sampleRatio: 0`);
  * - the same, with the ids made once inside the request (what an outgoing call or a log line asks);
+ * - the same, with the span context's flags read (what exemplars ask of every request: no ids);
  * - `HttpTracingListener` on the SDK path (the fast path off), request not sampled: the cost before
  *   the fast path (`Tracer.startSpan()` of a non-recording span and its ids);
  * - the fast path with an incoming unsampled `traceparent` (extracted by the W3C propagator);
@@ -61,6 +62,11 @@ const idsNext = () => {
   sink += trace.getSpan(context.active()).spanContext().traceId.length;
 };
 
+const flagsNext = () => {
+  // What exemplars (the HTTP duration histogram, @Timed()) ask of every request's span: its flags.
+  sink += trace.getSpan(context.active()).spanContext().traceFlags;
+};
+
 function makeLoop(label) {
   return new Function(
     'observe',
@@ -84,6 +90,7 @@ const variants = [
   { id: 'floor', label: 'reference: a listener that only enters a context (one context.with = AsyncLocalStorage.run)', observe: observer(contextOnly), headers: HEADERS, next: plainNext, baseline: 'hook' },
   { id: 'fast.unsampled', label: 'tracing, fast path, not sampled, no ids asked for', observe: observer(fastListener), headers: HEADERS, next: plainNext, baseline: 'hook' },
   { id: 'fast.unsampled.ids', label: 'tracing, fast path, not sampled, ids made once (outgoing call or log line)', observe: observer(fastListener), headers: HEADERS, next: idsNext, baseline: 'hook' },
+  { id: 'fast.unsampled.flags', label: 'tracing, fast path, not sampled, flags read (what exemplars ask)', observe: observer(fastListener), headers: HEADERS, next: flagsNext, baseline: 'hook' },
   { id: 'fast.unsampledParent', label: 'tracing, fast path, incoming traceparent flags 00', observe: observer(fastListener), headers: PARENT_HEADERS, next: plainNext, baseline: 'hook' },
   { id: 'sdk.unsampled', label: 'tracing, SDK path (before the fast path), not sampled', observe: observer(sdkListener), headers: HEADERS, next: plainNext, baseline: 'hook' },
 ];

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SamplingDecision, SpanKind, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { ObservabilitySampler, SamplingPolicy } from '../../lib';
 import { UNTRUSTED_SAMPLED_FLAG } from '../../lib/tracing/sampling/observability.sampler';
@@ -114,5 +114,22 @@ describe('SamplingPolicy and ObservabilitySampler', () => {
     const child = new UnsampledSpan(0, remote).spanContext();
     expect(child.traceId).toBe(remote.traceId);
     expect(child.spanId).not.toBe(remote.spanId);
+  });
+
+  it("UnsampledSpan's flags cost no ids: exemplars and @Timed() read traceFlags of every request; the ids come on first read, once", () => {
+    const random = jest.spyOn(Math, 'random');
+    try {
+      const span = new UnsampledSpan(0x1234abcd);
+      expect(span.spanContext().traceFlags).toBe(TraceFlags.NONE);
+      expect(random).not.toHaveBeenCalled();
+      const { traceId, spanId } = span.spanContext();
+      expect(traceIdAccumulation(traceId)).toBe(0x1234abcd);
+      expect(spanId).toMatch(/^[0-9a-f]{16}$/);
+      expect([span.spanContext().traceId, span.spanContext().spanId]).toEqual([traceId, spanId]);
+      expect(JSON.parse(JSON.stringify(span.spanContext()))).toEqual({ traceId, spanId, traceFlags: 0 });
+      expect(trace.isSpanContextValid(span.spanContext())).toBe(true);
+    } finally {
+      random.mockRestore();
+    }
   });
 });

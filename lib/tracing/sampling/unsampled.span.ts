@@ -16,7 +16,7 @@ const SPAN_KEY = createContextKey('OpenTelemetry Context Key SPAN');
  * of a span plus a context, since this is what every unsampled request pays.
  */
 export class UnsampledSpan implements Span, Context {
-  private context: SpanContext | undefined;
+  private context: UnsampledSpanContext | undefined;
 
   constructor(
     private readonly accumulation: number,
@@ -40,17 +40,12 @@ export class UnsampledSpan implements Span, Context {
 
   // Span
 
+  /**
+   * The span's context, made once. Its `traceFlags` (what exemplars, `@Timed()` and `@Traced()` look at)
+   * costs nothing; the ids are made on first read of `traceId` or `spanId`.
+   */
   spanContext(): SpanContext {
-    if (this.context === undefined) {
-      const parent = this.parent;
-      this.context = {
-        traceId: parent === undefined ? traceIdWithAccumulation(this.accumulation) : parent.traceId,
-        spanId: randomSpanId(),
-        traceFlags: TraceFlags.NONE,
-        ...(parent?.traceState !== undefined ? { traceState: parent.traceState } : {}),
-      };
-    }
-    return this.context;
+    return (this.context ??= new UnsampledSpanContext(this.accumulation, this.parent));
   }
 
   isRecording(): boolean {
@@ -88,4 +83,37 @@ export class UnsampledSpan implements Span, Context {
   end(_endTime?: TimeInput): void {}
 
   recordException(_exception: Exception, _time?: TimeInput): void {}
+}
+
+/**
+ * The `SpanContext` of an `UnsampledSpan`: flags 00, the parent's trace state, and ids made on first
+ * read (then kept). Metrics ask every request's span context for its flags (exemplars are for sampled
+ * requests only): making two random ids for each unsampled request that nothing propagates nor logs
+ * cost more than the rest of the request's tracing.
+ */
+class UnsampledSpanContext implements SpanContext {
+  readonly traceFlags = TraceFlags.NONE;
+  readonly traceState: SpanContext['traceState'];
+  private madeTraceId: string | undefined;
+  private madeSpanId: string | undefined;
+
+  constructor(
+    private readonly accumulation: number,
+    private readonly parent: SpanContext | undefined,
+  ) {
+    this.traceState = parent?.traceState;
+  }
+
+  get traceId(): string {
+    return (this.madeTraceId ??= this.parent === undefined ? traceIdWithAccumulation(this.accumulation) : this.parent.traceId);
+  }
+
+  get spanId(): string {
+    return (this.madeSpanId ??= randomSpanId());
+  }
+
+  /** What `JSON.stringify()` and loggers that serialize it see: the fields of a plain span context. */
+  toJSON(): SpanContext {
+    return { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags, ...(this.traceState !== undefined ? { traceState: this.traceState } : {}) };
+  }
 }
