@@ -3,7 +3,8 @@
  * The echo service of bench/websockets.js, in a process of its own: one gateway whose
  * `@SubscribeMessage('echo')` handler returns `{ event: 'echo', data }`, on socket.io
  * (`BENCH_TRANSPORT=socket.io`, Nest's default adapter) or ws (`BENCH_TRANSPORT=ws`, `WsAdapter`), with
- * no module (`BENCH_CONFIG=bare`) or `ObservabilityModule.forRoot({ tracing: false })` (`metrics`).
+ * no module (`BENCH_CONFIG=bare`), `ObservabilityModule.forRoot({ tracing: false })` (`metrics`) or the
+ * same with `websockets: false` (`module`).
  * Sends its port to the parent over IPC; exits when the parent goes away.
  */
 require('reflect-metadata');
@@ -24,7 +25,9 @@ decorateMethod(EchoGateway, 'echo', [SubscribeMessage('echo')]);
 Reflect.decorate([WebSocketGateway()], EchoGateway);
 
 class AppModule {}
-const imports = config === 'metrics' ? [require('../dist').ObservabilityModule.forRoot({ tracing: false })] : [];
+// `module`: the same module with the WebSocket part off, to tell its own cost from the rest of the module's.
+const MODULE_OPTIONS = { metrics: { tracing: false }, module: { tracing: false, websockets: false } };
+const imports = config in MODULE_OPTIONS ? [require('../dist').ObservabilityModule.forRoot(MODULE_OPTIONS[config])] : [];
 Reflect.decorate([Module({ imports, providers: [EchoGateway] })], AppModule);
 
 async function main() {

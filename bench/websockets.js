@@ -16,7 +16,7 @@ const { median, roundOrder, medianRatio } = require('./lib/stats');
 const quick = process.argv.includes('--quick');
 const CLIENTS = 50;
 const SECONDS = quick ? 1 : 3;
-const ROUNDS = quick ? 1 : 5;
+const ROUNDS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 
 function boot(config, transport) {
   const child = fork(require.resolve('./websocket-server.js'), [], { env: { ...process.env, BENCH_CONFIG: config, BENCH_TRANSPORT: transport }, stdio: 'inherit' });
@@ -74,7 +74,7 @@ async function run(config, transport) {
 
 async function main() {
   const transports = ['socket.io', 'ws'];
-  const configs = ['bare', 'metrics'];
+  const configs = ['bare', 'module', 'metrics'];
   const rates = {};
   for (const t of transports) for (const c of configs) rates[`${t} ${c}`] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -87,6 +87,7 @@ async function main() {
   console.log('| --- | --- | ---: | ---: | --- |');
   for (const t of transports) {
     console.log(`| ${t} | bare | ${median(rates[`${t} bare`]).toFixed(0)} | 1.000 | |`);
+    console.log(`| ${t} | module, WebSocket part off (\`websockets: false\`) | ${median(rates[`${t} module`]).toFixed(0)} | ${medianRatio(rates[`${t} module`], rates[`${t} bare`]).toFixed(3)} | |`);
     console.log(`| ${t} | metrics (\`forRoot({ tracing: false })\`) | ${median(rates[`${t} metrics`]).toFixed(0)} | ${medianRatio(rates[`${t} metrics`], rates[`${t} bare`]).toFixed(3)} | ≥ 0.90× |`);
   }
 }
