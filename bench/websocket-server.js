@@ -37,6 +37,7 @@ async function main() {
   process.send(app.getHttpServer().address().port);
 }
 process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
 main().catch((error) => {
   console.error(error);
   process.exit(1);
