@@ -20,6 +20,7 @@
  */
 require('reflect-metadata');
 const { fork } = require('node:child_process');
+const diagnosticsChannel = require('node:diagnostics_channel');
 const { context, trace } = require('@opentelemetry/api');
 const { startObservabilitySdk } = require('../dist');
 const { HttpClientSubscriber } = require('../dist/http-client/http-client.subscriber');
@@ -30,8 +31,8 @@ const { median, mad, roundOrder, medianRatio } = require('./lib/stats');
 
 const quick = process.argv.includes('--quick');
 // Short batches, many rounds: the three variants of a round run within a few hundred ms of each other.
-const CALLS = quick ? 100 : 200;
-const ROUNDS = quick ? 11 : 41;
+const CALLS = quick ? 50 : 100;
+const ROUNDS = quick ? 11 : 121;
 const WARMUP_ROUNDS = 2;
 
 startObservabilitySdk({ sampleRatio: 1, exporter: 'none', metrics: false });
@@ -42,10 +43,22 @@ function startServer() {
   return new Promise((resolve) => child.once('message', (port) => resolve({ child, url: `http://127.0.0.1:${port}/prices/book?currency=EUR` })));
 }
 
-function subscriber() {
-  const options = resolveHttpClientOptions({ urlTemplates: ['/prices/{item}'] });
-  const histogram = new LeanHistogram('http_client_request_duration_seconds', 'bench', ['http_request_method', 'server_address', 'server_port', 'http_response_status_code', 'error_type', 'url_template'], options.buckets);
-  return new HttpClientSubscriber({ options, tracer, histogram, propagate: true, exemplars: true, ownPort: () => false });
+const OPTIONS = resolveHttpClientOptions({ urlTemplates: ['/prices/{item}'] });
+// One histogram per variant for the whole run, as an app has one: its children stay bound across batches.
+const HISTOGRAMS = Object.fromEntries(
+  ['unsampled', 'sampled'].map((v) => [v, new LeanHistogram('http_client_request_duration_seconds', 'bench', ['http_request_method', 'server_address', 'server_port', 'http_response_status_code', 'error_type', 'url_template'], OPTIONS.buckets)]),
+);
+
+function subscriber(variant) {
+  return new HttpClientSubscriber({ options: OPTIONS, tracer, histogram: HISTOGRAMS[variant], propagate: true, exemplars: true, ownPort: () => false });
+}
+
+/** The floor of any diagnostics_channel client instrumentation: the module's channels, with listeners that do nothing. */
+const NOOP_CHANNELS = ['undici:request:create', 'undici:request:headers', 'undici:request:error', 'http.client.request.created', 'http.client.response.finish', 'http.client.request.error'];
+function noop() {}
+function noopSubscriber() {
+  for (const name of NOOP_CHANNELS) diagnosticsChannel.subscribe(name, noop);
+  return { onApplicationShutdown: () => NOOP_CHANNELS.forEach((name) => diagnosticsChannel.unsubscribe(name, noop)) };
 }
 
 const UNSAMPLED = trace.setSpan(context.active(), trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 }));
@@ -66,43 +79,60 @@ async function batch(url, variant) {
     const propagation = new OutgoingPropagationSubscriber();
     propagation.subscribe();
     sub = { onApplicationShutdown: () => propagation.unsubscribe() };
-  } else if (variant !== 'bare') sub = subscriber();
+  } else if (variant === 'channels') sub = noopSubscriber();
+  else if (variant !== 'bare') sub = subscriber(variant);
   if (variant === 'sampled') {
     span = tracer.startSpan('GET /quotes/:item');
     parent = trace.setSpan(context.active(), span);
   }
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await context.with(parent, () => calls(url, CALLS));
   const ms = (performance.now() - start) / CALLS;
+  const used = process.cpuUsage(cpu);
   span?.end();
   sub?.onApplicationShutdown();
-  return ms;
+  return { ms, cpuMs: (used.user + used.system) / 1000 / CALLS };
 }
 
 async function main() {
   const { child, url } = await startServer();
-  const variants = ['bare', 'propagation', 'unsampled', 'sampled'];
+  const variants = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : ['bare', 'channels', 'propagation', 'unsampled', 'sampled'];
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
+  const cpu = Object.fromEntries(variants.map((v) => [v, []]));
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     for (const variant of roundOrder(variants, round)) {
-      const ms = await batch(url, variant);
-      if (round >= WARMUP_ROUNDS) samples[variant].push(ms);
+      const { ms, cpuMs } = await batch(url, variant);
+      if (round >= WARMUP_ROUNDS) {
+        samples[variant].push(ms);
+        cpu[variant].push(cpuMs);
+      }
     }
   }
   child.disconnect();
   child.kill();
   const us = (v) => median(samples[v]) * 1000;
+  const row = (name, v, target) => samples[v] && samples.bare && [
+    name,
+    us(v),
+    mad(samples[v]) * 1000,
+    v === 'bare' ? 1 : medianRatio(samples[v], samples.bare),
+    median(cpu[v]) * 1000,
+    v === 'bare' ? 1 : medianRatio(cpu[v], cpu.bare),
+    target,
+  ];
   const rows = [
-    ['bare fetch() (no module)', us('bare'), mad(samples.bare) * 1000, 1, ''],
-    ['traceparent 00 only (the module before httpClient)', us('propagation'), mad(samples.propagation) * 1000, medianRatio(samples.propagation, samples.bare), ''],
-    ['module: metrics + unsampled (traceparent 00)', us('unsampled'), mad(samples.unsampled) * 1000, medianRatio(samples.unsampled, samples.bare), '≤ 1.05×'],
-    ['module: metrics + sampled CLIENT span', us('sampled'), mad(samples.sampled) * 1000, medianRatio(samples.sampled, samples.bare), '≤ 1.15×'],
+    row('bare fetch() (no module)', 'bare', ''),
+    row('the same channels, no-op listeners (the floor of the approach)', 'channels', ''),
+    row('traceparent 00 only (the module before httpClient)', 'propagation', ''),
+    row('module: metrics + unsampled (traceparent 00)', 'unsampled', '≤ 1.05×'),
+    row('module: metrics + sampled CLIENT span', 'sampled', '≤ 1.15×'),
   ];
   console.log(`\nOutgoing fetch() to a local server, ${CALLS} sequential keep-alive calls per batch, ${ROUNDS} rounds (Node ${process.versions.node})\n`);
-  console.log('| variant | µs per call (median) | ± MAD | × bare | target |');
-  console.log('| --- | ---: | ---: | ---: | --- |');
-  for (const [name, value, noise, ratio, target] of rows) {
-    console.log(`| ${name} | ${value.toFixed(1)} | ${noise.toFixed(1)} | ${ratio.toFixed(3)} | ${target} |`);
+  console.log('| variant | µs per call (median) | ± MAD | × bare | caller CPU µs per call | × bare CPU | target (× bare) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const [name, value, noise, ratio, cpuUs, cpuRatio, target] of rows.filter(Boolean)) {
+    console.log(`| ${name} | ${value.toFixed(1)} | ${noise.toFixed(1)} | ${ratio.toFixed(3)} | ${cpuUs.toFixed(1)} | ${cpuRatio.toFixed(3)} | ${target} |`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ObservabilityModule } from '../lib';
+import { OrderFeedGateway } from './live/order-feed.gateway';
 import { OrdersModule } from './orders/orders.module';
 import { sampleVersion } from './sample-version';
 
@@ -24,5 +25,6 @@ import { sampleVersion } from './sample-version';
     }),
     OrdersModule,
   ],
+  providers: [OrderFeedGateway],
 })
 export class AppModule {}

@@ -4,7 +4,8 @@ import { normalizeMethod } from '../instrumentation/http-route';
 import { recordException } from '../tracing/span-listener';
 import { UnsampledSpan } from '../tracing/sampling/unsampled.span';
 import { ResolvedHttpClientOptions } from './http-client-options.interface';
-import { OutgoingTarget, redactedUrl } from './outgoing-call';
+import { KnownDestination } from './destination.cache';
+import { redactedUrl } from './outgoing-call';
 import { OutgoingCallFilter } from './outgoing-call.filter';
 
 /**
@@ -15,16 +16,21 @@ export interface ClientDurationHistogram {
   child(labels: Record<string, string>): { observeInSpan(seconds: number, spanContext: SpanContext | undefined): void };
 }
 
+type HistogramChild = ReturnType<ClientDurationHistogram['child']>;
+
 /** One outgoing call in flight. */
-export interface ClientCall {
-  readonly target: OutgoingTarget;
-  readonly method: string;
-  readonly template: string | undefined;
-  readonly start: number;
-  /** The module's CLIENT span, or `null` (not sampled, tracing off, or another instrumentation's call). */
-  readonly span: Span | null;
-  /** The context whose trace goes out in `traceparent`: the span's, else the caller's. */
-  readonly context: Context;
+export class ClientCall {
+  constructor(
+    readonly destination: KnownDestination,
+    /** Normalized (`_OTHER` for an unknown one). */
+    readonly method: string,
+    readonly template: string | undefined,
+    readonly start: number,
+    /** The module's CLIENT span, or `null` (not sampled, tracing off, or another instrumentation's call). */
+    readonly span: Span | null,
+    /** The context whose trace goes out in `traceparent`: the span's, else the caller's. */
+    readonly context: Context,
+  ) {}
 }
 
 /** OpenTelemetry's SDK runs its exports (the OTLP requests) in a context with this key set. */
@@ -34,10 +40,14 @@ const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUP
  * Starts and ends what one outgoing call records: the CLIENT span (after the OpenTelemetry HTTP client
  * conventions) and one observation of `http_client_request_duration_seconds`, from one measurement.
  * The channels (`HttpClientSubscriber`) call it; it knows nothing of `http` or undici.
+ *
+ * Every call pays it, so an unsampled one allocates only its `ClientCall`: the destination is parsed
+ * once (`DestinationCache`), attributes exist only for a span, and the histogram child of the
+ * destination's last call is reused without a lookup.
  */
 export class ClientCallRecorder {
   private readonly logger = new Logger('ObservabilityModule');
-  private readonly children = new Map<string, ReturnType<ClientDurationHistogram['child']>>();
+  private readonly children = new Map<string, HistogramChild>();
   private readonly servers = new Set<string>();
   private readonly withTemplates: boolean;
   private overflowWarned = false;
@@ -57,27 +67,35 @@ export class ClientCallRecorder {
     return parent.getValue(SUPPRESS_TRACING_KEY) === true;
   }
 
+  /** Whether the module makes spans at all (else `begin()` never asks whether the call is foreign). */
+  get tracing(): boolean {
+    return this.tracer !== null;
+  }
+
   /**
    * Starts recording a call, or returns `undefined` when it is not recorded (`hosts`, `excludeUrls`,
-   * the management port). `foreign`: the request already carries a `traceparent` (set by the caller or
+   * the app's own ports). `foreign`: the request already carries a `traceparent` (set by the caller or
    * by an auto-instrumentation's own client span), so the module adds no span of its own.
    */
-  begin(target: OutgoingTarget, parent: Context, foreign: boolean): ClientCall | undefined {
-    if (!this.filter.records(target)) return undefined;
-    const method = normalizeMethod(target.method);
-    const template = this.filter.template(target);
+  begin(destination: KnownDestination, rawMethod: string, path: string, parent: Context, foreign: boolean): ClientCall | undefined {
+    if (!destination.recordsHost || this.filter.isOwn(destination, destination.loopback) || !this.filter.recordsUrl(destination, path)) return undefined;
+    const method = normalizeMethod(rawMethod);
+    const template = this.filter.template(path);
     const start = performance.now();
-    let span: Span | null = null;
-    if (this.tracer !== null && !foreign && samplesChildren(parent, this.options.rootSpans)) {
-      const name = `${method === '_OTHER' ? 'HTTP' : method}${template === undefined ? '' : ` ${template}`}`;
-      // Under a sampled parent (or as a root span) the span is almost always sampled: every attribute is
-      // given at the start, in one object, for any sampler to see.
-      const attributes: Attributes = { 'http.request.method': method, 'server.address': target.host, 'server.port': target.port, 'url.full': redactedUrl(target) };
-      if (method === '_OTHER') attributes['http.request.method_original'] = target.method.slice(0, 64);
-      if (template !== undefined) attributes['url.template'] = template;
-      span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-    }
-    return { target, method, template, start, span, context: span === null ? parent : trace.setSpan(parent, span) };
+    if (this.tracer === null || foreign || !samplesChildren(parent, this.options.rootSpans)) return new ClientCall(destination, method, template, start, null, parent);
+    const name = method === '_OTHER' ? (template === undefined ? 'HTTP' : `HTTP ${template}`) : template === undefined ? method : `${method} ${template}`;
+    // Under a sampled parent (or as a root span) the span is almost always sampled: every attribute is
+    // given at the start, in one object, for any sampler to see.
+    const attributes: Attributes = {
+      'http.request.method': method,
+      'server.address': destination.host,
+      'server.port': destination.port,
+      'url.full': destination.url(path, redactedUrl),
+    };
+    if (method === '_OTHER') attributes['http.request.method_original'] = rawMethod.slice(0, 64);
+    if (template !== undefined) attributes['url.template'] = template;
+    const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    return new ClientCall(destination, method, template, start, span, trace.setSpan(parent, span));
   }
 
   /** Ends a call with the response's status, or with the error that ended it. */
@@ -87,39 +105,56 @@ export class ClientCallRecorder {
     const span = call.span;
     if (span !== null) {
       if (span.isRecording()) {
-        const attributes: Attributes = {};
-        if (status !== undefined) attributes['http.response.status_code'] = status;
-        if (errorType !== '') attributes['error.type'] = errorType;
-        span.setAttributes(attributes);
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        if (errorType !== '') span.setAttribute('error.type', errorType);
         if (error !== undefined) recordException(span, error);
         if (errorType !== '') span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: error.message } : {}) });
       }
       span.end();
     }
     if (this.histogram === null) return;
-    const server = this.serverLabels(call.target);
-    const statusLabel = status === undefined ? '' : String(status);
-    const key = `${call.method} ${server.address} ${server.port} ${statusLabel} ${errorType} ${call.template ?? ''}`;
-    let child = this.children.get(key);
-    if (child === undefined) {
-      const labels: Record<string, string> = {
-        http_request_method: call.method,
-        server_address: server.address,
-        server_port: server.port,
-        http_response_status_code: statusLabel,
-        error_type: errorType,
-      };
-      if (this.withTemplates) labels.url_template = call.template ?? '';
-      child = this.histogram.child(labels);
-      this.children.set(key, child);
+    const destination = call.destination;
+    let child: HistogramChild;
+    // Without an error, the labels are a function of (method, status, template) at one destination.
+    if (error === undefined && destination.lastStatus === status && destination.lastMethod === call.method && destination.lastTemplate === call.template && destination.lastChild !== null) {
+      child = destination.lastChild as HistogramChild;
+    } else {
+      child = this.child(call, status, errorType);
+      if (error === undefined) {
+        destination.lastStatus = status;
+        destination.lastMethod = call.method;
+        destination.lastTemplate = call.template;
+        destination.lastChild = child;
+      }
     }
     child.observeInSpan(seconds, this.exemplars && span !== null ? span.spanContext() : undefined);
   }
 
-  private serverLabels(target: OutgoingTarget): { address: string; port: string } {
-    const key = `${target.host}:${target.port}`;
-    if (this.servers.has(key)) return { address: target.host, port: String(target.port) };
-    if (this.servers.size >= this.options.maxServers) {
+  private child(call: ClientCall, status: number | undefined, errorType: string): HistogramChild {
+    const destination = call.destination;
+    if (destination.serverAddress === undefined) this.bindServer(destination);
+    const statusLabel = status === undefined ? '' : String(status);
+    const key = `${call.method} ${destination.serverAddress} ${destination.serverPort} ${statusLabel} ${errorType} ${call.template ?? ''}`;
+    let child = this.children.get(key);
+    if (child === undefined) {
+      const labels: Record<string, string> = {
+        http_request_method: call.method,
+        server_address: destination.serverAddress!,
+        server_port: destination.serverPort,
+        http_response_status_code: statusLabel,
+        error_type: errorType,
+      };
+      if (this.withTemplates) labels.url_template = call.template ?? '';
+      child = this.histogram!.child(labels);
+      this.children.set(key, child);
+    }
+    return child;
+  }
+
+  /** The destination's `server_address`/`server_port` labels: its own, or `OTHER` past `maxServers`. */
+  private bindServer(destination: KnownDestination): void {
+    const key = `${destination.host}:${destination.port}`;
+    if (!this.servers.has(key) && this.servers.size >= this.options.maxServers) {
       if (!this.overflowWarned) {
         this.overflowWarned = true;
         this.logger.warn(
@@ -127,10 +162,13 @@ export class ClientCallRecorder {
             'Raise "httpClient.maxServers", or narrow "httpClient.hosts".',
         );
       }
-      return { address: 'OTHER', port: '' };
+      destination.serverAddress = 'OTHER';
+      destination.serverPort = '';
+      return;
     }
     this.servers.add(key);
-    return { address: target.host, port: String(target.port) };
+    destination.serverAddress = destination.host;
+    destination.serverPort = String(destination.port);
   }
 }
 

@@ -1,18 +1,12 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { context, Tracer } from '@opentelemetry/api';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import {
-  HTTP_CLIENT_CREATED_CHANNEL,
-  HttpClientRequest,
-  injectIntoHttpRequest,
-  injectIntoUndiciRequest,
-  UNDICI_CREATE_CHANNEL,
-  undiciHasHeader,
-  UndiciRequest,
-} from '../tracing/outgoing-propagation.subscriber';
+import { HTTP_CLIENT_CREATED_CHANNEL, HttpClientRequest, UNDICI_CREATE_CHANNEL, UndiciRequest } from '../tracing/outgoing-propagation.subscriber';
 import { ClientCall, ClientCallRecorder, ClientDurationHistogram } from './client-call.recorder';
+import { DestinationCache } from './destination.cache';
 import { ResolvedHttpClientOptions } from './http-client-options.interface';
-import { httpTarget, undiciTarget } from './outgoing-call';
+import { httpAuthority, requestPath } from './outgoing-call';
+import { PropagationHeaders, undiciHasTraceparent } from './propagation-headers';
 import { OutgoingCallFilter } from './outgoing-call.filter';
 
 /** What the subscriber is built from (the module's wiring). */
@@ -42,25 +36,37 @@ type NodeClientRequest = HttpClientRequest & { method?: string; protocol?: strin
  */
 export class HttpClientSubscriber implements OnApplicationShutdown {
   private readonly recorder: ClientCallRecorder;
+  private readonly destinations: DestinationCache;
+  private readonly headers = new PropagationHeaders();
   private readonly calls = new WeakMap<object, ClientCall>();
   private readonly propagate: boolean;
   private subscribed = false;
 
   constructor(deps: HttpClientSubscriberDeps) {
-    this.recorder = new ClientCallRecorder(deps.tracer, deps.histogram, new OutgoingCallFilter(deps.options, deps.ownPort), deps.options, deps.exemplars);
+    const filter = new OutgoingCallFilter(deps.options, deps.ownPort);
+    this.recorder = new ClientCallRecorder(deps.tracer, deps.histogram, filter, deps.options, deps.exemplars);
+    this.destinations = new DestinationCache(filter);
     this.propagate = deps.propagate;
     if (deps.tracer === null && deps.histogram === null) return;
     for (const [channel, listener] of this.channels()) diagnosticsChannel.subscribe(channel, listener);
     this.subscribed = true;
   }
 
-  private readonly onUndiciCreate = ({ request }: { request: UndiciRequest & object }) => {
+  private readonly onUndiciCreate = ({ request }: { request: UndiciRequest & { origin?: unknown; method?: unknown; path?: unknown } }) => {
     const parent = context.active();
     if (this.recorder.suppressed(parent)) return;
-    const target = undiciTarget(request);
-    const call = target && this.recorder.begin(target, parent, undiciHasHeader(request, 'traceparent'));
-    if (call) this.calls.set(request, call);
-    if (this.propagate) injectIntoUndiciRequest(call ? call.context : parent, request);
+    const origin = request.origin;
+    const destination = this.destinations.ofOrigin(typeof origin === 'string' ? origin : String(origin ?? ''));
+    let call: ClientCall | undefined;
+    // Whether a traceparent is there already: asked only when it matters (a span, or propagation).
+    let foreign: boolean | undefined;
+    if (destination !== null) {
+      if (this.recorder.tracing) foreign = undiciHasTraceparent(request.headers);
+      const method = request.method;
+      call = this.recorder.begin(destination, typeof method === 'string' ? method : 'GET', requestPath(request.path), parent, foreign === true);
+      if (call !== undefined) this.calls.set(request, call);
+    }
+    if (this.propagate) this.headers.injectIntoUndici(call !== undefined ? call.context : parent, request, foreign ?? undiciHasTraceparent(request.headers));
   };
 
   private readonly onUndiciHeaders = ({ request, response }: { request: object; response: { statusCode: number } }) => {
@@ -74,10 +80,10 @@ export class HttpClientSubscriber implements OnApplicationShutdown {
   private readonly onHttpCreated = ({ request }: { request: NodeClientRequest }) => {
     const parent = context.active();
     if (this.recorder.suppressed(parent)) return;
-    const target = httpTarget(request);
-    const call = target && this.recorder.begin(target, parent, request.getHeader('traceparent') !== undefined);
-    if (call) this.calls.set(request, call);
-    if (this.propagate) injectIntoHttpRequest(call ? call.context : parent, request);
+    const destination = this.destinations.ofHttp(request.protocol, httpAuthority(request));
+    const call = destination === null ? undefined : this.recorder.begin(destination, request.method ?? 'GET', requestPath(request.path), parent, this.recorder.tracing && request.getHeader('traceparent') !== undefined);
+    if (call !== undefined) this.calls.set(request, call);
+    if (this.propagate) this.headers.injectIntoHttp(call !== undefined ? call.context : parent, request);
   };
 
   private readonly onHttpResponse = ({ request, response }: { request: object; response: { statusCode?: number } }) => {
@@ -112,6 +118,7 @@ export class HttpClientSubscriber implements OnApplicationShutdown {
     if (!this.subscribed) return;
     this.subscribed = false;
     for (const [channel, listener] of this.channels()) diagnosticsChannel.unsubscribe(channel, listener);
+    this.headers.clear();
   }
 }
 

@@ -1,5 +1,5 @@
 import { ResolvedHttpClientOptions } from './http-client-options.interface';
-import { OutgoingTarget, pathOnly, urlWithoutQuery } from './outgoing-call';
+import { Destination, OutgoingTarget, urlWithoutQuery } from './outgoing-call';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']);
 
@@ -31,31 +31,73 @@ export class OutgoingCallFilter {
 
   /** Whether the call is recorded (a span and the metric). */
   records(target: OutgoingTarget): boolean {
-    if (LOOPBACK.has(target.host) && this.ownPort(target.port)) return false;
-    if (this.deny.some((p) => p(target))) return false;
-    if (this.allow !== null && !this.allow.some((p) => p(target))) return false;
-    if (this.excludeUrls.length > 0) {
-      const url = urlWithoutQuery(target);
-      for (const rule of this.excludeUrls) if (typeof rule === 'string' ? url.startsWith(rule) : rule.test(url)) return false;
-    }
+    if (this.isOwn(target, this.isLoopback(target))) return false;
+    return this.recordsHost(target) && this.recordsUrl(target, target.path);
+  }
+
+  /** Whether calls to this host and port are recorded (`httpClient.hosts`): the same for every call there, so it is cached per destination. */
+  recordsHost(destination: Destination): boolean {
+    if (this.deny.some((p) => p(destination))) return false;
+    return this.allow === null || this.allow.some((p) => p(destination));
+  }
+
+  /** Whether the destination is a loopback address (then the app's own ports are left out). */
+  isLoopback(destination: Destination): boolean {
+    return LOOPBACK.has(destination.host);
+  }
+
+  /** Whether a call to a loopback destination goes to one of the app's own ports, read at call time (the app may listen late). */
+  isOwn(destination: Destination, loopback: boolean): boolean {
+    return loopback && this.ownPort(destination.port);
+  }
+
+  /** Whether `excludeUrls` leaves the call in; the URL is built only when there are rules. */
+  recordsUrl(destination: Destination, path: string): boolean {
+    if (this.excludeUrls.length === 0) return true;
+    const url = urlWithoutQuery(destination, path);
+    for (const rule of this.excludeUrls) if (typeof rule === 'string' ? url.startsWith(rule) : rule.test(url)) return false;
     return true;
   }
 
-  /** The first `httpClient.urlTemplates` entry the call's path matches, if any. */
-  template(target: OutgoingTarget): string | undefined {
+  /** The first `httpClient.urlTemplates` entry the call's path (query and fragment ignored) matches, if any. */
+  template(path: string): string | undefined {
     if (this.templates.length === 0) return undefined;
-    const segments = pathOnly(target).split('/');
-    for (const { template, segments: pattern } of this.templates) {
-      if (pattern.length !== segments.length) continue;
-      let ok = true;
-      for (let i = 0; i < pattern.length && ok; i++) ok = pattern[i] === null ? segments[i] !== '' : pattern[i] === segments[i];
-      if (ok) return template;
-    }
+    for (const { template, segments } of this.templates) if (matches(path, segments)) return template;
     return undefined;
   }
 }
 
-type HostPattern = (target: OutgoingTarget) => boolean;
+/**
+ * Whether `path` has exactly the segments of a template (`null` for a `{name}`: any non-empty segment),
+ * compared in place: no split, nothing allocated per call.
+ */
+function matches(path: string, segments: Array<string | null>): boolean {
+  let end = path.length;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  let start = 0;
+  for (let s = 0; s < segments.length; s++) {
+    if (start > end) return false;
+    let stop = path.indexOf('/', start);
+    if (stop === -1 || stop > end) stop = end;
+    const segment = segments[s];
+    if (segment === null) {
+      if (stop === start) return false;
+    } else if (stop - start !== segment.length || !path.startsWith(segment, start)) {
+      return false;
+    }
+    start = stop + 1;
+  }
+  // Every segment of the path was used.
+  return start === end + 1;
+}
+
+type HostPattern = (target: Destination) => boolean;
 
 function hostPattern(entry: string): HostPattern {
   let host = entry;

@@ -12,9 +12,10 @@ import { OTLP_SPAN_KIND, OtlpReceiver, ReceivedSpan, startOtlpReceiver } from '.
 import { PromRule, PromSample, PrometheusServer, promtool, startPrometheus } from '../support/prometheus-server';
 import { metricNames, substituteGrafanaVariables } from '../support/promql-names';
 import { buildSample, freePort, isRunning, repoTempDir, ROOT, SampleProcess } from '../support/sample-process';
+import { io, Socket } from 'socket.io-client';
 
 const DEPLOY = join(ROOT, 'deploy');
-const ALERTS = ['HealthReadinessFailing', 'HttpDependencyHighErrorRatio', 'HttpHighErrorRatio', 'HttpHighLatencyP95', 'ScheduledJobFailing', 'ScheduledJobStopped', 'TargetDown'];
+const ALERTS = ['HealthReadinessFailing', 'HttpDependencyHighErrorRatio', 'HttpHighErrorRatio', 'HttpHighLatencyP95', 'ScheduledJobFailing', 'ScheduledJobStopped', 'TargetDown', 'WebSocketHandlerHighErrorRatio'];
 
 /** Replaces `search` in `text`, which must occur exactly once (so a reshaped deploy file fails loudly). */
 function replaceOnce(text: string, search: string | RegExp, replacement: string): string {
@@ -84,8 +85,19 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
   const post = (path: string, body: unknown) =>
     fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  /** A burst of every kind of request: creates (which call pricing), reads, a 404, a failure, health probes. */
+  /** A socket.io client of the sample's gateway, connected for the whole run (the open-connections gauge). */
+  let feed: Socket | undefined;
+  const watch = (orderId: string) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      const done = () => (clearTimeout(timer), feed!.off('watching', done).off('exception', done), resolve());
+      feed!.once('watching', done).once('exception', done).emit('watch', orderId);
+    });
+
+  /** A burst of every kind of request: creates (which call pricing), reads, a 404, a failure, health probes, gateway messages. */
   async function traffic(round: number): Promise<void> {
+    for (let i = 0; i < 3; i++) await watch(String(round + i + 1));
+    await watch(''); // a WsException: an error of the handler
     const created = (await (await post('/orders', { item: round % 2 ? 'book' : 'lamp', quantity: round + 1 })).json()) as { id: string };
     for (let i = 0; i < 5; i++) expect((await fetch(`${base}/orders/${created.id}`)).status).toBe(200);
     expect((await fetch(`${base}/orders/999999`)).status).toBe(404);
@@ -121,6 +133,8 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
       NODE_OPTIONS: '--max-semi-space-size=1',
     });
     await sample.listening();
+    feed = io(base, { transports: ['websocket'], forceNew: true });
+    await new Promise<void>((resolve, reject) => feed!.once('connect', () => resolve()).once('connect_error', reject));
     const live = (await (await fetch(`${base}/health/live`)).json()) as { details: Record<string, { pid?: number }> };
     pricingPid = live.details['pricing-process']?.pid;
 
@@ -137,6 +151,7 @@ describe('the sample scraped by a real Prometheus, with deploy/ rules and dashbo
   }, 90_000);
 
   afterAll(async () => {
+    feed?.disconnect();
     await prometheus?.stop();
     if (sample?.running) await sample.stop();
     // The pricing process exits with the orders process; make sure of it even if a test failed midway.
@@ -342,20 +357,20 @@ describe('promtool on deploy/', () => {
 
   it('check config: deploy/prometheus.yml, and a copy of it with the rules by absolute path', () => {
     const asIs = promtool(['check', 'config', join(DEPLOY, 'prometheus.yml')]);
-    expect(asIs.output).toContain('SUCCESS: 7 rules found');
+    expect(asIs.output).toContain('SUCCESS: 8 rules found');
     expect(asIs.status).toBe(0);
     const copy = join(dir, 'prometheus.yml');
     const token = join(dir, 'token');
     writeFileSync(token, 'x\n');
     writeFileSync(copy, localPrometheusConfig(3000, 3001, token));
     const checked = promtool(['check', 'config', copy]);
-    expect(checked.output).toContain('SUCCESS: 7 rules found');
+    expect(checked.output).toContain('SUCCESS: 8 rules found');
     expect(checked.status).toBe(0);
   });
 
   it('check rules deploy/alerts.yml', () => {
     const { status, output } = promtool(['check', 'rules', join(DEPLOY, 'alerts.yml')]);
-    expect(output).toContain('SUCCESS: 7 rules found');
+    expect(output).toContain('SUCCESS: 8 rules found');
     expect(status).toBe(0);
   });
 

@@ -1,0 +1,98 @@
+'use strict';
+/**
+ * Cost of the WebSocket part on an echo gateway (issue 21 item 4, target ≥ 0.90× throughput, metrics
+ * only): `bench/websocket-server.js` in a process of its own, bare and with
+ * `ObservabilityModule.forRoot({ tracing: false })` (the duration histogram, the received and sent
+ * counters, the open-connections gauge), on socket.io and on ws. `CLIENTS` clients each send `echo`,
+ * await the reply and send again, for `SECONDS` s; throughput is replies per second. Configurations
+ * alternate within each round (rotated order) and "× bare" is the median of per-round ratios.
+ * Run: `npm run bench:websockets` (or `-- --quick`), best with `bash bench/lib/priority.sh`.
+ */
+const { fork } = require('node:child_process');
+const { io } = require('socket.io-client');
+const WebSocket = require('ws');
+const { median, roundOrder, medianRatio } = require('./lib/stats');
+
+const quick = process.argv.includes('--quick');
+const CLIENTS = 50;
+const SECONDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
+
+function boot(config, transport) {
+  const child = fork(require.resolve('./websocket-server.js'), [], { env: { ...process.env, BENCH_CONFIG: config, BENCH_TRANSPORT: transport }, stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.once('message', (port) => resolve({ child, port }));
+    child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+  });
+}
+
+/** One client: `send()` resolves with the next echo. */
+async function connect(transport, port) {
+  if (transport === 'socket.io') {
+    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+    let pending = null;
+    socket.on('echo', () => pending?.());
+    return { send: (data) => new Promise((resolve) => ((pending = resolve), socket.emit('echo', data))), close: () => socket.disconnect() };
+  }
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let pending = null;
+  ws.on('message', () => pending?.());
+  return { send: (data) => new Promise((resolve) => ((pending = resolve), ws.send(JSON.stringify({ event: 'echo', data })))), close: () => ws.close() };
+}
+
+/** Replies per second of `CLIENTS` clients echoing for `seconds`. */
+async function load(transport, port, seconds) {
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(transport, port)));
+  let replies = 0;
+  const until = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (performance.now() < until) {
+        await client.send('hello');
+        replies++;
+      }
+    }),
+  );
+  const rate = replies / ((performance.now() - start) / 1000);
+  for (const client of clients) client.close();
+  return rate;
+}
+
+async function run(config, transport) {
+  const { child, port } = await boot(config, transport);
+  try {
+    await load(transport, port, quick ? 0.5 : 1); // warm-up
+    return await load(transport, port, SECONDS);
+  } finally {
+    child.disconnect();
+    child.kill();
+  }
+}
+
+async function main() {
+  const transports = ['socket.io', 'ws'];
+  const configs = ['bare', 'module', 'metrics'];
+  const rates = {};
+  for (const t of transports) for (const c of configs) rates[`${t} ${c}`] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const transport of roundOrder(transports, round)) {
+      for (const config of roundOrder(configs, round)) rates[`${transport} ${config}`].push(await run(config, transport));
+    }
+  }
+  console.log(`\nWebSocket echo gateway, ${CLIENTS} clients, ${SECONDS} s per run, ${ROUNDS} rounds (Node ${process.versions.node})\n`);
+  console.log('| transport | configuration | replies/s (median) | × bare | target |');
+  console.log('| --- | --- | ---: | ---: | --- |');
+  for (const t of transports) {
+    console.log(`| ${t} | bare | ${median(rates[`${t} bare`]).toFixed(0)} | 1.000 | |`);
+    console.log(`| ${t} | module, WebSocket part off (\`websockets: false\`) | ${median(rates[`${t} module`]).toFixed(0)} | ${medianRatio(rates[`${t} module`], rates[`${t} bare`]).toFixed(3)} | |`);
+    console.log(`| ${t} | metrics (\`forRoot({ tracing: false })\`) | ${median(rates[`${t} metrics`]).toFixed(0)} | ${medianRatio(rates[`${t} metrics`], rates[`${t} bare`]).toFixed(3)} | ≥ 0.90× |`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
