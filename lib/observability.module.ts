@@ -11,6 +11,7 @@ import { EventHandlerInstrumenter } from './background/event-handler.instrumente
 import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
 import { PushgatewayService } from './pushgateway/pushgateway.service';
 import { websocketsPart } from './websockets/websockets.part';
+import { graphqlPart } from './graphql/graphql.part';
 import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
@@ -73,7 +74,7 @@ function listeningPort(host: HttpAdapterHost): number | undefined {
 }
 
 /** The parts that bring their own wiring (`lib/<part>/<part>.part.ts`); the module only composes them. */
-const PARTS: readonly ObservabilityPart[] = [websocketsPart];
+const PARTS: readonly ObservabilityPart[] = [websocketsPart, graphqlPart];
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
