@@ -99,7 +99,7 @@ export class GraphQLOperationRecorder {
     if (span !== null) {
       if (state.parent !== undefined && this.operations.get(state.parent) === span) this.operations.delete(state.parent);
       if (failed && span.isRecording()) {
-        for (let i = 0; i < Math.min(errors.length, MAX_ERROR_EVENTS); i++) recordException(span, errors[i]);
+        for (let i = 0; i < Math.min(errors.length, MAX_ERROR_EVENTS); i++) recordException(span, asError(errors[i]));
         span.setAttribute('error.type', errorType(errors[0]));
         span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(errors[0]) });
       }
@@ -141,4 +141,13 @@ function errorType(error: unknown): string {
 function messageOf(error: unknown): string | undefined {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : undefined;
+}
+
+/** An entry of a response's `errors` that is no longer an `Error` (Mercurius formats them to plain objects). */
+class GraphQLError extends Error {}
+
+function asError(error: unknown): unknown {
+  if (error instanceof Error) return error;
+  const message = messageOf(error);
+  return message === undefined ? error : new GraphQLError(message);
 }
