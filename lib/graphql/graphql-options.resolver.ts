@@ -1,6 +1,6 @@
 import { ObservabilityConfigError } from '../observability-config.error';
 import { DEFAULT_HTTP_BUCKETS } from '../observability.constants';
-import { checkBuckets } from '../observability-options.resolver';
+import { checkBuckets, unknownOptionError } from '../observability-options.resolver';
 import { GraphQLOptions, ResolvedGraphQLOptions } from './graphql-options.interface';
 
 const KEYS = ['buckets', 'maxOperations', 'document', 'httpRoute'];
@@ -10,7 +10,7 @@ export function resolveGraphQLOptions(input: false | GraphQLOptions | undefined)
   const g = input === false || input === undefined ? {} : input;
   if (typeof g !== 'object' || g === null || Array.isArray(g)) throw ObservabilityConfigError.invalidOption('graphql', 'an object or false', g);
   for (const key of Object.keys(g)) {
-    if (!KEYS.includes(key)) throw new ObservabilityConfigError(`Unknown option "graphql.${key}". Known options of "graphql": ${KEYS.join(', ')}.`);
+    if (!KEYS.includes(key)) throw unknownOptionError(`graphql.${key}`, key, '"graphql"', KEYS);
   }
   const maxOperations = g.maxOperations ?? 100;
   if (!Number.isInteger(maxOperations) || maxOperations < 1) throw ObservabilityConfigError.invalidOption('graphql.maxOperations', 'a whole number ≥ 1', maxOperations);
