@@ -3,7 +3,7 @@
  * The GraphQL service bench/graphql.js loads: `POST /graphql` `query OrderById { orderById(id: "1") { id total } }`
  * against a schema-first resolver, through `@nestjs/graphql`.
  *
- *   BENCH_CONFIG  = bare | metrics       (metrics: ObservabilityModule with `tracing: false`)
+ *   BENCH_CONFIG  = bare | metrics | http   (metrics: ObservabilityModule with `tracing: false`; http: also `graphql: false`)
  *   BENCH_DRIVER  = apollo | mercurius
  *   BENCH_ADAPTER = express | fastify    (Mercurius: fastify only)
  *
@@ -13,7 +13,7 @@ require('reflect-metadata');
 const configName = process.env.BENCH_CONFIG ?? 'bare';
 const driverName = process.env.BENCH_DRIVER ?? 'apollo';
 const adapterName = process.env.BENCH_ADAPTER ?? 'express';
-const CONFIGS = { bare: null, metrics: { tracing: false } };
+const CONFIGS = { bare: null, metrics: { tracing: false }, http: { tracing: false, graphql: false } };
 if (!(configName in CONFIGS)) throw new Error(`unknown BENCH_CONFIG ${configName}`);
 
 const { Injectable, Module } = require('@nestjs/common');

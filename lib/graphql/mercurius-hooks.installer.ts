@@ -6,6 +6,8 @@ import { GraphQLOperationRecorder, OperationState } from './graphql-operation.re
 
 const STATE = Symbol('nestjs-observability:graphql-operation');
 const SOURCE = Symbol('nestjs-observability:graphql-source');
+/** Documents kept by source (Mercurius' own cache holds 1000 by default); past it the map starts over. */
+const MAX_DOCUMENTS = 1000;
 
 /** What an operation that never reached execution (a parse or validation error) is ended with. */
 const NOT_EXECUTED = [{ message: 'The operation was refused before execution (a parse or validation error).', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }];
@@ -19,7 +21,7 @@ interface MercuriusInstance {
 
 /**
  * Mercurius (`@nestjs/mercurius`): adds the recorder's hooks to `app.graphql` once `GraphQLModule` registered it
- * (bootstrap runs after every module's init). `preExecution` and `onResolution` run for graphql-jit's compiled
+ * (bootstrap runs after every module's init). `preParsing` and `onResolution` run for graphql-jit's compiled
  * queries too; an operation refused before execution ends when its response closes.
  */
 @Injectable()
@@ -35,20 +37,37 @@ export class MercuriusHooksInstaller implements OnApplicationBootstrap {
     const graphql = (this.host.httpAdapter.getInstance() as { graphql?: Partial<MercuriusInstance> }).graphql;
     if (typeof graphql?.addHook !== 'function') return;
     const state = (context: MercuriusContext) => context?.[STATE] as OperationState | undefined;
+    // Mercurius validates a document once and then runs it from its cache without the preValidation hook: the
+    // parsed documents are kept by source here, so that a cached query is named without a preExecution hook.
+    const documents = new Map<string, unknown>();
+    // One listener for every response (no closure per request): the operation is on the response.
+    const onClose = function (this: Record<symbol, unknown>): void {
+      const operation = this[STATE] as OperationState | undefined;
+      if (operation !== undefined) recorder.end(operation, NOT_EXECUTED);
+    };
     graphql.addHook('preParsing', async (_schema: unknown, source: unknown, context: MercuriusContext) => {
       if (!context || context[STATE] !== undefined) return;
-      context[SOURCE] = source;
       const operation = recorder.begin(context.reply?.request);
       context[STATE] = operation;
-      context.reply?.raw?.once('close', () => recorder.end(operation, NOT_EXECUTED));
+      context[SOURCE] = source;
+      const document = typeof source === 'string' ? documents.get(source) : undefined;
+      if (document !== undefined) recorder.identify(operation, operationOf(document, operationNameOf(context)), source);
+      const raw = context.reply?.raw as (NodeJS.EventEmitter & Record<symbol, unknown>) | undefined;
+      if (raw !== undefined) {
+        raw[STATE] = operation;
+        raw.on('close', onClose);
+      }
     });
-    const identify = async (_schema: unknown, document: unknown, context: MercuriusContext) => {
+    graphql.addHook('preValidation', async (_schema: unknown, document: unknown, context: MercuriusContext) => {
       const operation = state(context);
-      if (operation !== undefined) recorder.identify(operation, operationOf(document, operationNameOf(context)), context[SOURCE]);
-    };
-    graphql.addHook('preValidation', identify);
-    // A cached document skips parsing and validation.
-    graphql.addHook('preExecution', identify);
+      if (operation === undefined) return;
+      const source = context[SOURCE];
+      if (typeof source === 'string') {
+        if (documents.size >= MAX_DOCUMENTS) documents.clear();
+        documents.set(source, document);
+      }
+      recorder.identify(operation, operationOf(document, operationNameOf(context)), source);
+    });
     graphql.addHook('onResolution', async (execution: { errors?: readonly unknown[] } | undefined, context: MercuriusContext) => {
       const operation = state(context);
       if (operation !== undefined) recorder.end(operation, execution?.errors);
