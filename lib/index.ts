@@ -21,6 +21,7 @@ export type {
 export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './cluster/cluster-options.interface';
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+export type { GraphQLOptions, ResolvedGraphQLOptions } from './graphql/graphql-options.interface';
 export { ClusterPrimary, runClusterPrimary } from './cluster/cluster-primary';
 export type { ClusterPrimaryOptions } from './cluster/cluster-primary';
 export { ObservabilityConfigError } from './observability-config.error';

@@ -1,6 +1,7 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+import type { GraphQLOptions, ResolvedGraphQLOptions } from './graphql/graphql-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -20,6 +21,7 @@ export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './clu
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+export type { GraphQLOptions, ResolvedGraphQLOptions } from './graphql/graphql-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -85,6 +87,12 @@ export interface ObservabilityModuleOptions {
    * @default {}
    */
   websockets?: false | WebSocketOptions;
+  /**
+   * The GraphQL part (`@nestjs/graphql` with Apollo or Mercurius): a span and
+   * `graphql_server_request_duration_seconds` per operation. `false` switches it off.
+   * @default {}
+   */
+  graphql?: false | GraphQLOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -98,4 +106,5 @@ export interface ResolvedObservabilityOptions {
   pushgateway: ResolvedPushgatewayOptions;
   httpClient: ResolvedHttpClientOptions;
   websockets: ResolvedWebSocketOptions;
+  graphql: ResolvedGraphQLOptions;
 }

@@ -3,6 +3,7 @@ import { resolveBackgroundOptions } from './background/background-options.resolv
 import { resolvePushgatewayOptions } from './pushgateway/pushgateway-options.resolver';
 import { resolveHttpClientOptions } from './http-client/http-client-options.resolver';
 import { resolveWebSocketOptions } from './websockets/websocket-options.resolver';
+import { resolveGraphQLOptions } from './graphql/graphql-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
@@ -50,7 +51,7 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'schedule', 'events', 'pushgateway', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'graphql', 'schedule', 'events', 'pushgateway', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
@@ -68,6 +69,7 @@ export function resolveObservabilityOptions(
     pushgateway: resolvePushgatewayOptions(raw.pushgateway, metrics.enabled),
     httpClient: resolveHttpClientOptions(raw.httpClient),
     websockets: resolveWebSocketOptions(raw.websockets),
+    graphql: resolveGraphQLOptions(raw.graphql),
   };
 }
 

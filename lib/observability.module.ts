@@ -9,6 +9,7 @@ import { backgroundPart } from './background/background.part';
 import { httpClientPart } from './http-client/http-client.part';
 import { pushgatewayPart } from './pushgateway/pushgateway.part';
 import { websocketsPart } from './websockets/websockets.part';
+import { graphqlPart } from './graphql/graphql.part';
 import { tracingPart } from './tracing/tracing.part';
 import { metricsPart } from './metrics/metrics.part';
 import { healthPart } from './health/health.part';
@@ -63,6 +64,7 @@ const PARTS: readonly ObservabilityPart[] = [
   clusterPart,
   backgroundPart,
   websocketsPart,
+  graphqlPart,
   httpClientPart,
   pushgatewayPart,
 ];

@@ -3,7 +3,7 @@ import { ApplicationConfig, DiscoveryService, HttpAdapterHost, MetadataScanner }
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import type { ResolvedObservabilityOptions } from '../observability-options.interface';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpExchange, HttpExchangeListener } from './http-exchange.interface';
+import { HTTP_EXCHANGE, HttpExchange, HttpExchangeListener } from './http-exchange.interface';
 import { checkEndpointRouteClashes } from './endpoint-route-clash.checker';
 import { readRoute } from './http-route';
 import { explainManagementPortClash } from './management-port-clash';
@@ -96,10 +96,12 @@ export class HttpAdapterHook implements OnModuleInit {
         fastify,
         response,
         route: undefined,
+        routeDetail: undefined,
         aborted: undefined,
         span: undefined,
         run: undefined,
       };
+      request[HTTP_EXCHANGE] = exchange;
       try {
         for (let i = 0; i < onRequest.length; i++) onRequest[i].onRequest!(exchange);
       } catch (error) {

@@ -19,11 +19,19 @@ export interface HttpExchange {
   aborted?: boolean;
   /** Route template once known (e.g. `/orders/:id`); `undefined` for a request that matched no route. */
   route?: string;
+  /**
+   * Appended to the route by `readRoute()` (e.g. `query OrderById` for `/graphql query OrderById`), set by a part
+   * that knows more than the router; its values must already be bounded.
+   */
+  routeDetail?: string;
   /** The request's server span, when tracing covers it; metrics read it for exemplars. */
   span?: import('@opentelemetry/api').Span;
   /** Set by a listener that must run the rest of the request inside a context (the active span). */
   run?: (next: () => void) => void;
 }
+
+/** Where the adapter-level hook leaves the exchange on the adapter request, for parts that only get the request. */
+export const HTTP_EXCHANGE = Symbol('nestjs-observability:http-exchange');
 
 /** A part (metrics, tracing) that observes HTTP requests at the adapter. */
 export interface HttpExchangeListener {

@@ -7,6 +7,13 @@ import { HttpExchange } from './http-exchange.interface';
  * handler has none.
  */
 export function readRoute(exchange: HttpExchange): string | undefined {
+  const route = matchedRoute(exchange);
+  if (exchange.routeDetail === undefined) return route;
+  // A middleware (Apollo on Express) matches no route: the path it is mounted on stands for it.
+  return `${route ?? exchange.path} ${exchange.routeDetail}`;
+}
+
+function matchedRoute(exchange: HttpExchange): string | undefined {
   const request = exchange.request;
   if (exchange.fastify) {
     if (request.is404) return undefined;

@@ -41,5 +41,6 @@ export interface MethodInstrumenter {
   readonly kinds: readonly string[];
   /** Outer instrumenters wrap inner ones: tracing (outer) must see metrics record inside its span. */
   readonly order: number;
-  createListener(spec: InstrumentationSpec, instance: object): InvocationListener<any>;
+  /** `null`: this instrumenter has nothing to add to that method (e.g. a part that only wraps resolvers). */
+  createListener(spec: InstrumentationSpec, instance: object): InvocationListener<any> | null;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { INSTRUMENTATION_METADATA } from '../observability.constants';
 import { DISPATCHER_INFO, DispatcherInfo } from './instrument-method.decorator';
-import { InstrumentationSpec, MethodInstrumenter } from './instrumentation-spec.interface';
+import { InstrumentationSpec, InvocationListener, MethodInstrumenter } from './instrumentation-spec.interface';
 import { createInvocationPlan, InvocationPlan } from './invoke-instrumented';
 
 /** Injection token of the `MethodInstrumenter[]` that the enabled parts contribute. */
@@ -61,10 +61,9 @@ export class InstrumentationExplorer implements OnModuleInit {
     if (layers.length === 0) return;
     // Outermost first. Among equals the decorator written nearest the method (applied first) is innermost.
     layers.sort((a, b) => a.order - b.order).reverse();
-    const plan: InvocationPlan = createInvocationPlan(
-      info.original,
-      layers.map(({ spec, instrumenter }) => instrumenter.createListener(spec, instance)),
-    );
+    const listeners = layers.map(({ spec, instrumenter }) => instrumenter.createListener(spec, instance)).filter((l): l is InvocationListener<any> => l !== null);
+    if (listeners.length === 0) return;
+    const plan: InvocationPlan = createInvocationPlan(info.original, listeners);
     Object.defineProperty(instance, info.slot, { value: plan, configurable: true, writable: true, enumerable: false });
   }
 }
