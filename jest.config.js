@@ -25,6 +25,7 @@ const NEST11_SPECS = [
   'test/e2e/health.spec.ts',
   'test/e2e/tracing.spec.ts',
   'test/e2e/method-metrics.spec.ts',
+  'test/e2e/graphql.spec.ts',
 ];
 
 module.exports = {
