@@ -1,6 +1,8 @@
 import type { HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+import type { MessagingOptions, ResolvedMessagingOptions } from './messaging/messaging-options.interface';
+import type { BullMqOptions, ResolvedBullMqOptions } from './bullmq/bullmq-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -20,6 +22,8 @@ export type { ClusterMetricsOptions, ResolvedClusterMetricsOptions } from './clu
 export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-options.interface';
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
+export type { MessageContextMode, MessagingOptions, ResolvedMessagingOptions } from './messaging/messaging-options.interface';
+export type { BullMqOptions, QueueMetricsOptions, ResolvedBullMqOptions } from './bullmq/bullmq-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -85,6 +89,19 @@ export interface ObservabilityModuleOptions {
    * @default {}
    */
   websockets?: false | WebSocketOptions;
+  /**
+   * The microservice messaging part (Redis, NATS, RabbitMQ transports): PRODUCER spans for
+   * `ClientProxy.send()`/`emit()`, the trace context in the message, a CONSUMER span and metrics per
+   * handler. `false` switches it off.
+   * @default {}
+   */
+  messaging?: false | MessagingOptions;
+  /**
+   * The BullMQ part (`@nestjs/bullmq`): spans and metrics for `Queue.add()`, `FlowProducer.add()` and
+   * every `@Processor()`, and an optional scrape-time queue gauge. `false` switches it off.
+   * @default {}
+   */
+  bullmq?: false | BullMqOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -98,4 +115,6 @@ export interface ResolvedObservabilityOptions {
   pushgateway: ResolvedPushgatewayOptions;
   httpClient: ResolvedHttpClientOptions;
   websockets: ResolvedWebSocketOptions;
+  messaging: ResolvedMessagingOptions;
+  bullmq: ResolvedBullMqOptions;
 }

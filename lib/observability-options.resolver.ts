@@ -3,6 +3,8 @@ import { resolveBackgroundOptions } from './background/background-options.resolv
 import { resolvePushgatewayOptions } from './pushgateway/pushgateway-options.resolver';
 import { resolveHttpClientOptions } from './http-client/http-client-options.resolver';
 import { resolveWebSocketOptions } from './websockets/websocket-options.resolver';
+import { resolveMessagingOptions } from './messaging/messaging-options.resolver';
+import { resolveBullMqOptions } from './bullmq/bullmq-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
@@ -50,7 +52,7 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'schedule', 'events', 'pushgateway', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'messaging', 'bullmq', 'schedule', 'events', 'pushgateway', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
@@ -68,6 +70,8 @@ export function resolveObservabilityOptions(
     pushgateway: resolvePushgatewayOptions(raw.pushgateway, metrics.enabled),
     httpClient: resolveHttpClientOptions(raw.httpClient),
     websockets: resolveWebSocketOptions(raw.websockets),
+    messaging: resolveMessagingOptions(raw.messaging),
+    bullmq: resolveBullMqOptions(raw.bullmq),
   };
 }
 

@@ -11,6 +11,8 @@ import { EventHandlerInstrumenter } from './background/event-handler.instrumente
 import { ScheduledJobInstrumenter } from './background/scheduled-job.instrumenter';
 import { PushgatewayService } from './pushgateway/pushgateway.service';
 import { websocketsPart } from './websockets/websockets.part';
+import { messagingPart } from './messaging/messaging.part';
+import { bullmqPart } from './bullmq/bullmq.part';
 import { HTTP_CLIENT_DURATION_METRIC, httpClientLabelNames, HttpClientSubscriber } from './http-client/http-client.subscriber';
 import { HttpMetricsListener } from './metrics/http-metrics.listener';
 import { MethodMetricsInstrumenter } from './metrics/method-metrics.instrumenter';
@@ -30,11 +32,6 @@ import { HttpTracingListener } from './tracing/http-tracing.listener';
 import { TracedInstrumenter } from './tracing/traced.instrumenter';
 import { TracingLifecycle } from './tracing/tracing.lifecycle';
 import { TracingService } from './tracing/tracing.service';
-import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
-import { MessagingMetrics } from './messaging/messaging-metrics';
-import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
-import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
-import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { trace, Tracer } from '@opentelemetry/api';
 import { TerminusModule } from '@nestjs/terminus';
@@ -73,7 +70,7 @@ function listeningPort(host: HttpAdapterHost): number | undefined {
 }
 
 /** The parts that bring their own wiring (`lib/<part>/<part>.part.ts`); the module only composes them. */
-const PARTS: readonly ObservabilityPart[] = [websocketsPart];
+const PARTS: readonly ObservabilityPart[] = [websocketsPart, messagingPart, bullmqPart];
 
 function isOptionsFactory(provider: Provider): provider is FactoryProvider {
   return typeof provider === 'object' && provider !== null && 'useFactory' in provider && provider.provide === OBSERVABILITY_MODULE_OPTIONS;
@@ -183,8 +180,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           HandlerTracingInstrumenter,
           ScheduledJobInstrumenter,
           EventHandlerInstrumenter,
-          MessagingProcessInstrumenter,
-          BullMqProcessorInstrumenter,
           ...PARTS.flatMap((part) => part.instrumenters ?? []),
         ],
         useFactory: (
@@ -194,17 +189,14 @@ export class ObservabilityModule extends ConfigurableModuleClass {
           handlers: HandlerTracingInstrumenter,
           scheduled: ScheduledJobInstrumenter,
           events: EventHandlerInstrumenter,
-          messaging: MessagingProcessInstrumenter,
-          jobs: BullMqProcessorInstrumenter,
           ...fromParts: Array<MethodInstrumenter | null>
         ): MethodInstrumenter[] => [
-          ...(options.metrics.enabled ? [metrics, messaging] : []),
+          ...(options.metrics.enabled ? [metrics] : []),
           ...(options.tracing.enabled ? [traced, handlers] : []),
           // Background handlers: a span, a metric, or both.
           ...(options.metrics.enabled || options.tracing.enabled
             ? [...(options.schedule.enabled ? [scheduled] : []), ...(options.events.enabled ? [events] : [])]
             : []),
-          ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
           ...fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
         ],
       },
@@ -243,11 +235,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       },
       HandlerTracingInstaller,
       BackgroundHandlersInstaller,
-      MessagingMetrics,
-      MessagingProcessInstrumenter,
-      MessagingClientInstrumenter,
-      BullMqProducerInstrumenter,
-      BullMqProcessorInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
       TracingService,
@@ -268,7 +255,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, MessagingClientInstrumenter, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
+      exports: [...(base.exports ?? []), MetricsService, MetricsEndpoint, PushgatewayService, ManagementServer, TracingService, HealthProbeService, ObservabilityInterceptor, OBSERVABILITY_REGISTRY, OBSERVABILITY_TRACER, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
     };
   }
 }

@@ -5,6 +5,7 @@ import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observa
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { recordError } from '../tracing/span-listener';
 import { MessagingMetrics } from '../messaging/messaging-metrics';
+import { instrumentProviders } from '../messaging/provider-instances';
 import { BULLMQ_SYSTEM, withTraceContext } from './bullmq-context';
 
 const INSTRUMENTED = Symbol.for('nestjs-observability:bullmq-producer');
@@ -31,15 +32,15 @@ export class BullMqProducerInstrumenter implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    if (!this.tracing && !this.metrics.enabled) return;
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: any = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
-      if (typeof instance !== 'object' || instance === null || instance[INSTRUMENTED]) continue;
-      const kind = classChain(instance);
-      if (kind !== null) this.metrics.use();
-      if (kind === 'Queue') this.wrapQueue(instance);
-      else if (kind === 'FlowProducer') this.wrapFlowProducer(instance);
-    }
+    instrumentProviders(
+      this.discovery,
+      (instance): instance is any => classChain(instance) !== null && !(instance as any)[INSTRUMENTED],
+      (instance) => {
+        this.metrics.use();
+        if (classChain(instance) === 'Queue') this.wrapQueue(instance);
+        else this.wrapFlowProducer(instance);
+      },
+    );
   }
 
   private wrapQueue(queue: any): void {
