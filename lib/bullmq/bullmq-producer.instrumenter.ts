@@ -6,7 +6,7 @@ import { ResolvedObservabilityOptions } from '../observability-options.interface
 import { recordError } from '../tracing/span-listener';
 import { MessagingMetrics } from '../messaging/messaging-metrics';
 import { instrumentProviders } from '../messaging/provider-instances';
-import { BULLMQ_SYSTEM, withTraceContext } from './bullmq-context';
+import { BULLMQ_SYSTEM, bullClass, withTraceContext } from './bullmq-context';
 
 const INSTRUMENTED = Symbol.for('nestjs-observability:bullmq-producer');
 
@@ -34,10 +34,10 @@ export class BullMqProducerInstrumenter implements OnModuleInit {
   onModuleInit(): void {
     instrumentProviders(
       this.discovery,
-      (instance): instance is any => classChain(instance) !== null && !(instance as any)[INSTRUMENTED],
+      (instance): instance is any => bullClass(instance) !== null && !(instance as any)[INSTRUMENTED],
       (instance) => {
         this.metrics.use();
-        if (classChain(instance) === 'Queue') this.wrapQueue(instance);
+        if (bullClass(instance) === 'Queue') this.wrapQueue(instance);
         else this.wrapFlowProducer(instance);
       },
     );
@@ -111,14 +111,4 @@ function tracedNode(active: ReturnType<typeof context.active>, node: any): any {
 function countNodes(node: any): number {
   if (typeof node !== 'object' || node === null) return 0;
   return 1 + (Array.isArray(node.children) ? node.children.reduce((n: number, c: any) => n + countNodes(c), 0) : 0);
-}
-
-/** `Queue` or `FlowProducer` when the instance is one of BullMQ's (by class name, no import of bullmq). */
-function classChain(instance: object): 'Queue' | 'FlowProducer' | null {
-  for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    const name = proto.constructor?.name;
-    if (name === 'Queue' && typeof proto.add === 'function' && typeof proto.addBulk === 'function' && 'getJobCounts' in proto) return 'Queue';
-    if (name === 'FlowProducer' && typeof proto.add === 'function') return 'FlowProducer';
-  }
-  return null;
 }

@@ -7,16 +7,18 @@ import { ResolvedObservabilityOptions } from '../observability-options.interface
 import { ObservabilityPart } from '../observability-part.interface';
 import { BullMqProcessorInstrumenter } from './bullmq-processor.instrumenter';
 import { BullMqProducerInstrumenter } from './bullmq-producer.instrumenter';
+import { QueueJobsGauge } from './queue-jobs.gauge';
 
 /** Token of the processors' instrumenter, `null` when `bullmq` or both metrics and tracing are off. */
 export const BULLMQ_PROCESSOR_INSTRUMENTER = Symbol('nestjs-observability:bullmq-processor-instrumenter');
 const BULLMQ_PRODUCER_INSTRUMENTER = Symbol('nestjs-observability:bullmq-producer-instrumenter');
+const QUEUE_JOBS_GAUGE = Symbol('nestjs-observability:bullmq-queue-jobs-gauge');
 
 const active = (options: ResolvedObservabilityOptions): boolean => options.bullmq.enabled && (options.metrics.enabled || options.tracing.enabled);
 
 /**
  * BullMQ (`@nestjs/bullmq`): PRODUCER spans and sent counts for queues and flow producers, a CONSUMER
- * span and metrics per processor attempt.
+ * span and metrics per processor attempt; with `bullmq.queueMetrics`, the scrape-time queue gauge.
  */
 export const bullmqPart: ObservabilityPart = {
   providers: [
@@ -34,6 +36,12 @@ export const bullmqPart: ObservabilityPart = {
       // Created with the providers: process() gets its dispatcher before @nestjs/bullmq binds it to the Worker.
       useFactory: (discovery: DiscoveryService, tracer: Tracer, options: ResolvedObservabilityOptions, metrics: MessagingMetrics, metricsService: MetricsService): BullMqProcessorInstrumenter | null =>
         active(options) ? new BullMqProcessorInstrumenter(discovery, tracer, options, metrics, metricsService) : null,
+    },
+    {
+      provide: QUEUE_JOBS_GAUGE,
+      inject: [DiscoveryService, MetricsService, OBSERVABILITY_RESOLVED_OPTIONS],
+      useFactory: (discovery: DiscoveryService, metrics: MetricsService, options: ResolvedObservabilityOptions): QueueJobsGauge | null =>
+        options.bullmq.enabled && options.metrics.enabled && options.bullmq.queueMetrics.enabled ? new QueueJobsGauge(discovery, metrics, options.bullmq.queueMetrics) : null,
     },
   ],
   instrumenters: [BULLMQ_PROCESSOR_INSTRUMENTER],
