@@ -2,6 +2,8 @@ import type { HealthOptions, ResolvedHealthOptions } from './health/health-optio
 import type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 import type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 import type { GraphQLOptions, ResolvedGraphQLOptions } from './graphql/graphql-options.interface';
+import type { MessagingOptions, ResolvedMessagingOptions } from './messaging/messaging-options.interface';
+import type { BullMqOptions, ResolvedBullMqOptions } from './bullmq/bullmq-options.interface';
 import type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 import type { MetricsOptions, ResolvedMetricsOptions } from './metrics/metrics-options.interface';
 import type { ResolvedTracingOptions, TracingOptions } from './tracing/tracing-options.interface';
@@ -22,6 +24,8 @@ export type { TracingOptions, ResolvedTracingOptions } from './tracing/tracing-o
 export type { HttpClientOptions, ResolvedHttpClientOptions } from './http-client/http-client-options.interface';
 export type { ResolvedWebSocketOptions, WebSocketOptions } from './websockets/websocket-options.interface';
 export type { GraphQLOptions, ResolvedGraphQLOptions } from './graphql/graphql-options.interface';
+export type { MessageContextMode, MessagingOptions, ResolvedMessagingOptions } from './messaging/messaging-options.interface';
+export type { BullMqOptions, QueueMetricsOptions, ResolvedBullMqOptions } from './bullmq/bullmq-options.interface';
 export type { ManagementOptions, ResolvedManagementOptions } from './management/management-options.interface';
 export type { HealthProbe, HealthIndicatorDefinition, HealthOptions, ResolvedHealthOptions } from './health/health-options.interface';
 
@@ -93,6 +97,19 @@ export interface ObservabilityModuleOptions {
    * @default {}
    */
   graphql?: false | GraphQLOptions;
+  /**
+   * The microservice messaging part (Redis, NATS, RabbitMQ transports): PRODUCER spans for
+   * `ClientProxy.send()`/`emit()`, the trace context in the message, a CONSUMER span and metrics per
+   * handler. `false` switches it off.
+   * @default {}
+   */
+  messaging?: false | MessagingOptions;
+  /**
+   * The BullMQ part (`@nestjs/bullmq`): spans and metrics for `Queue.add()`, `FlowProducer.add()` and
+   * every `@Processor()`, and an optional scrape-time queue gauge. `false` switches it off.
+   * @default {}
+   */
+  bullmq?: false | BullMqOptions;
 }
 
 /** The options the module really runs with: every default applied, every value validated. */
@@ -107,4 +124,6 @@ export interface ResolvedObservabilityOptions {
   httpClient: ResolvedHttpClientOptions;
   websockets: ResolvedWebSocketOptions;
   graphql: ResolvedGraphQLOptions;
+  messaging: ResolvedMessagingOptions;
+  bullmq: ResolvedBullMqOptions;
 }

@@ -4,6 +4,8 @@ import { resolvePushgatewayOptions } from './pushgateway/pushgateway-options.res
 import { resolveHttpClientOptions } from './http-client/http-client-options.resolver';
 import { resolveWebSocketOptions } from './websockets/websocket-options.resolver';
 import { resolveGraphQLOptions } from './graphql/graphql-options.resolver';
+import { resolveMessagingOptions } from './messaging/messaging-options.resolver';
+import { resolveBullMqOptions } from './bullmq/bullmq-options.resolver';
 import { DEFAULT_HTTP_BUCKETS, DEFAULT_RENDER_DUTY_CYCLE, DEFAULT_TIMED_BUCKETS, MAX_TIMER_MS } from './observability.constants';
 import { ObservabilityConfigError } from './observability-config.error';
 import type { OpenTelemetryMetricsOptions, ResolvedOpenTelemetryMetricsOptions } from './metrics/metrics-options.interface';
@@ -51,7 +53,7 @@ export function resolveObservabilityOptions(
   if (!isPlainObject(raw)) {
     throw ObservabilityConfigError.invalidOption('options', 'an object', raw);
   }
-  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'graphql', 'schedule', 'events', 'pushgateway', 'isGlobal']);
+  checkKeys('options', raw, ['metrics', 'tracing', 'health', 'management', 'httpClient', 'websockets', 'graphql', 'messaging', 'bullmq', 'schedule', 'events', 'pushgateway', 'isGlobal']);
   const metrics = resolveMetrics(raw.metrics);
   const health = resolveHealth(raw.health);
   checkEndpointCollisions(metrics, health);
@@ -70,6 +72,8 @@ export function resolveObservabilityOptions(
     httpClient: resolveHttpClientOptions(raw.httpClient),
     websockets: resolveWebSocketOptions(raw.websockets),
     graphql: resolveGraphQLOptions(raw.graphql),
+    messaging: resolveMessagingOptions(raw.messaging),
+    bullmq: resolveBullMqOptions(raw.bullmq),
   };
 }
 

@@ -10,6 +10,8 @@ import { httpClientPart } from './http-client/http-client.part';
 import { pushgatewayPart } from './pushgateway/pushgateway.part';
 import { websocketsPart } from './websockets/websockets.part';
 import { graphqlPart } from './graphql/graphql.part';
+import { messagingPart } from './messaging/messaging.part';
+import { bullmqPart } from './bullmq/bullmq.part';
 import { tracingPart } from './tracing/tracing.part';
 import { metricsPart } from './metrics/metrics.part';
 import { healthPart } from './health/health.part';
@@ -21,12 +23,6 @@ import {
   ObservabilityMetricsController,
 } from './metrics/metrics.controller';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from './observability.constants';
-import { MessagingClientInstrumenter } from './messaging/messaging-client.instrumenter';
-import { MessagingMetrics } from './messaging/messaging-metrics';
-import { MessagingProcessInstrumenter } from './messaging/messaging-process.instrumenter';
-import { RedisServerMetadataHook } from './messaging/redis-server-metadata.hook';
-import { BullMqProducerInstrumenter } from './bullmq/bullmq-producer.instrumenter';
-import { BullMqProcessorInstrumenter } from './bullmq/bullmq-processor.instrumenter';
 import { ObservabilityInterceptor } from './tracing/observability.interceptor';
 import { TerminusModule } from '@nestjs/terminus';
 import { configureHealthController, createHealthControllerClass, ObservabilityHealthController } from './health/health.controller';
@@ -65,6 +61,8 @@ const PARTS: readonly ObservabilityPart[] = [
   backgroundPart,
   websocketsPart,
   graphqlPart,
+  messagingPart,
+  bullmqPart,
   httpClientPart,
   pushgatewayPart,
 ];
@@ -153,17 +151,9 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       InstrumentationCallbackFailures,
       {
         provide: METHOD_INSTRUMENTERS,
-        inject: [OBSERVABILITY_RESOLVED_OPTIONS, MessagingProcessInstrumenter, BullMqProcessorInstrumenter, ...PARTS.flatMap((part) => part.instrumenters ?? [])],
-        useFactory: (
-          options: ResolvedObservabilityOptions,
-          messaging: MessagingProcessInstrumenter,
-          jobs: BullMqProcessorInstrumenter,
-          ...fromParts: Array<MethodInstrumenter | null>
-        ): MethodInstrumenter[] => [
-          ...(options.metrics.enabled ? [messaging] : []),
-          ...(options.metrics.enabled || options.tracing.enabled ? [jobs] : []),
-          ...fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
-        ],
+        inject: PARTS.flatMap((part) => part.instrumenters ?? []),
+        useFactory: (...fromParts: Array<MethodInstrumenter | null>): MethodInstrumenter[] =>
+          fromParts.filter((instrumenter): instrumenter is MethodInstrumenter => instrumenter !== null),
       },
       {
         provide: HTTP_EXCHANGE_LISTENERS,
@@ -171,12 +161,6 @@ export class ObservabilityModule extends ConfigurableModuleClass {
         useFactory: (...fromParts: Array<HttpExchangeListener | null>): HttpExchangeListener[] =>
           fromParts.filter((listener): listener is HttpExchangeListener => listener !== null),
       },
-      MessagingMetrics,
-      MessagingProcessInstrumenter,
-      MessagingClientInstrumenter,
-      RedisServerMetadataHook,
-      BullMqProducerInstrumenter,
-      BullMqProcessorInstrumenter,
       InstrumentationExplorer,
       HttpAdapterHook,
       ...PARTS.flatMap((part) => part.providers),
@@ -191,7 +175,7 @@ export class ObservabilityModule extends ConfigurableModuleClass {
       imports: [...(base.imports ?? []), DiscoveryModule, TerminusModule.forRoot({ logger: false })],
       controllers: [...(controller ? [controller] : []), ...(healthController ? [healthController] : [])],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [...(base.exports ?? []), MessagingClientInstrumenter, OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
+      exports: [...(base.exports ?? []), OBSERVABILITY_RESOLVED_OPTIONS, ...PARTS.flatMap((part) => part.exports ?? [])],
     };
   }
 }

@@ -30,3 +30,18 @@ export function jobCarrier(job: any): Record<string, string> | undefined {
     return undefined;
   }
 }
+
+/** `Queue` or `FlowProducer` when the instance is one of BullMQ's (by class name, no import of bullmq). */
+export function bullClass(instance: object): 'Queue' | 'FlowProducer' | null {
+  for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    const name = proto.constructor?.name;
+    if (name === 'Queue' && typeof proto.add === 'function' && typeof proto.addBulk === 'function' && 'getJobCounts' in proto) return 'Queue';
+    if (name === 'FlowProducer' && typeof proto.add === 'function') return 'FlowProducer';
+  }
+  return null;
+}
+
+/** Whether the instance is a BullMQ `Queue`. */
+export function isBullQueue(instance: object): instance is { name: string; getJobCounts(...types: string[]): Promise<Record<string, number>> } {
+  return bullClass(instance) === 'Queue';
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { Attributes, context, propagation, SpanKind, trace, Tracer } from '@opentelemetry/api';
+import { Attributes, context, Link, propagation, SpanKind, trace, Tracer } from '@opentelemetry/api';
 import type { Counter, Histogram } from 'prom-client';
 import { INSTRUMENTATION_METADATA, OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observability.constants';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
@@ -11,6 +11,7 @@ import { ownerOf } from '../tracing/handler-tracing.installer';
 import { recordError, SpanState } from '../tracing/span-listener';
 import { UNTRUSTED_SAMPLED_FLAG } from '../tracing/sampling/observability.sampler';
 import { MessagingMetrics } from '../messaging/messaging-metrics';
+import { instrumentProviders } from '../messaging/provider-instances';
 import { BULLMQ_SYSTEM, jobCarrier } from './bullmq-context';
 
 /** The instrumentation kind of a BullMQ `WorkerHost.process()`. */
@@ -27,7 +28,7 @@ interface JobState {
 /**
  * The consumer side of BullMQ, without a decorator: every `@Processor()` class's `process(job)` gets,
  * at provider-creation time (before `@nestjs/bullmq` binds it to its Worker), a dispatcher that runs
- * each attempt in a CONSUMER span `process <queue>`, a child of the `send <queue>` span whose context
+ * each attempt in a CONSUMER span `process <queue>`, a child of (with `bullmq.jobContext: 'link'`, linked to) the `send <queue>` span whose context
  * the job carries, so every retry of a job is in the trace of the request that enqueued it. A failed
  * attempt records its exception. Metrics: `messaging_process_duration_seconds{messaging_system="bullmq",
  * outcome}` per attempt, `messaging_bullmq_job_wait_seconds` (from the job's timestamp, plus its delay,
@@ -40,6 +41,7 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
   readonly order = 210;
   private readonly tracing: boolean;
   private readonly trustIncoming: boolean;
+  private readonly link: boolean;
   private readonly processors: object[] = [];
   private readonly wait: Histogram<string> | null = null;
   private readonly stalled: Counter<string> | null = null;
@@ -53,7 +55,7 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
   ) {
     this.tracing = options.tracing.enabled;
     this.trustIncoming = options.tracing.trustIncomingSampling;
-    if (!this.tracing && !options.metrics.enabled) return;
+    this.link = options.bullmq.jobContext === 'link';
     for (const wrapper of discovery.getProviders()) {
       const metatype = wrapper.metatype as unknown as (Function & { prototype?: Record<string, unknown> }) | null;
       if (typeof metatype !== 'function' || !metatype.prototype || Reflect.getMetadata(PROCESSOR_METADATA, metatype) === undefined) continue;
@@ -87,17 +89,18 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
   onApplicationBootstrap(): void {
     if (this.stalled === null) return;
     const stalled = this.stalled;
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: any = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
-      if (!instance || !this.processors.includes(instance.constructor)) continue;
-      const worker = instance._worker;
-      if (typeof worker?.on !== 'function') continue;
-      worker.on('stalled', () => stalled.inc({ messaging_destination_name: String(worker.name) }));
-    }
+    instrumentProviders(
+      this.discovery,
+      (instance): instance is any => this.processors.includes(instance.constructor) && typeof (instance as any)._worker?.on === 'function',
+      (processor) => {
+        const worker = processor._worker;
+        worker.on('stalled', () => stalled.inc({ messaging_destination_name: String(worker.name) }));
+      },
+    );
   }
 
   createListener(spec: InstrumentationSpec): InvocationListener<JobState> {
-    const { tracer, tracing, trustIncoming, metrics, wait } = this;
+    const { tracer, tracing, trustIncoming, link, metrics, wait } = this;
     const names: Attributes = { 'nest.controller': spec.className, 'nest.handler': spec.methodName };
     return {
       start(_thisArg, args) {
@@ -112,9 +115,13 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
           const active = context.active();
           const carrier = jobCarrier(job);
           let parent = active;
+          let links: Link[] | undefined;
           if (carrier && trace.getSpan(active) === undefined) {
-            parent = propagation.extract(active, carrier);
-            if (!trustIncoming) parent = parent.setValue(UNTRUSTED_SAMPLED_FLAG, true);
+            const remote = propagation.extract(active, carrier);
+            const producer = trace.getSpanContext(remote);
+            // bullmq.jobContext: 'link' starts the attempt's own trace, linked to the send.
+            if (link && producer !== undefined) links = [{ context: producer }];
+            else parent = trustIncoming ? remote : remote.setValue(UNTRUSTED_SAMPLED_FLAG, true);
           }
           const attributes: Attributes = {
             ...names,
@@ -126,7 +133,7 @@ export class BullMqProcessorInstrumenter implements MethodInstrumenter, OnApplic
             'messaging.bullmq.job.attempt': (job?.attemptsMade ?? 0) + 1,
           };
           if (job?.id !== undefined) attributes['messaging.message.id'] = String(job.id);
-          const started = tracer.startSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+          const started = tracer.startSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
           span = { span: started, context: trace.setSpan(parent, started) };
         }
         return { span, queue, started: performance.now() };

@@ -5,7 +5,8 @@ import { OBSERVABILITY_RESOLVED_OPTIONS, OBSERVABILITY_TRACER } from '../observa
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
 import { recordError } from '../tracing/span-listener';
 import { MessagingMetrics } from '../messaging/messaging-metrics';
-import { BULLMQ_SYSTEM, withTraceContext } from './bullmq-context';
+import { instrumentProviders } from '../messaging/provider-instances';
+import { BULLMQ_SYSTEM, bullClass, withTraceContext } from './bullmq-context';
 
 const INSTRUMENTED = Symbol.for('nestjs-observability:bullmq-producer');
 
@@ -31,15 +32,15 @@ export class BullMqProducerInstrumenter implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    if (!this.tracing && !this.metrics.enabled) return;
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: any = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
-      if (typeof instance !== 'object' || instance === null || instance[INSTRUMENTED]) continue;
-      const kind = classChain(instance);
-      if (kind !== null) this.metrics.use();
-      if (kind === 'Queue') this.wrapQueue(instance);
-      else if (kind === 'FlowProducer') this.wrapFlowProducer(instance);
-    }
+    instrumentProviders(
+      this.discovery,
+      (instance): instance is any => bullClass(instance) !== null && !(instance as any)[INSTRUMENTED],
+      (instance) => {
+        this.metrics.use();
+        if (bullClass(instance) === 'Queue') this.wrapQueue(instance);
+        else this.wrapFlowProducer(instance);
+      },
+    );
   }
 
   private wrapQueue(queue: any): void {
@@ -110,14 +111,4 @@ function tracedNode(active: ReturnType<typeof context.active>, node: any): any {
 function countNodes(node: any): number {
   if (typeof node !== 'object' || node === null) return 0;
   return 1 + (Array.isArray(node.children) ? node.children.reduce((n: number, c: any) => n + countNodes(c), 0) : 0);
-}
-
-/** `Queue` or `FlowProducer` when the instance is one of BullMQ's (by class name, no import of bullmq). */
-function classChain(instance: object): 'Queue' | 'FlowProducer' | null {
-  for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    const name = proto.constructor?.name;
-    if (name === 'Queue' && typeof proto.add === 'function' && typeof proto.addBulk === 'function' && 'getJobCounts' in proto) return 'Queue';
-    if (name === 'FlowProducer' && typeof proto.add === 'function') return 'FlowProducer';
-  }
-  return null;
 }

@@ -7,6 +7,7 @@ import { ResolvedObservabilityOptions } from '../observability-options.interface
 import { recordError } from '../tracing/span-listener';
 import { CARRIER_SETTER, clientSystem, MessagingSystem, outgoingCarrier } from './messaging-transport';
 import { MessagingMetrics } from './messaging-metrics';
+import { instrumentProviders } from './provider-instances';
 
 /** Marks a client (and a serializer) this module already instruments, so a shared one is wrapped once. */
 const INSTRUMENTED = Symbol.for('nestjs-observability:messaging-client');
@@ -27,6 +28,7 @@ const INSTRUMENTED = Symbol.for('nestjs-observability:messaging-client');
 @Injectable()
 export class MessagingClientInstrumenter implements OnModuleInit {
   private readonly tracing: boolean;
+  private readonly enabled: boolean;
   /** Spans this instrumenter opened: only those get the message id a serializer sees. */
   private readonly producerSpans = new WeakSet<Span>();
 
@@ -37,13 +39,11 @@ export class MessagingClientInstrumenter implements OnModuleInit {
     private readonly metrics: MessagingMetrics,
   ) {
     this.tracing = options.tracing.enabled;
+    this.enabled = options.messaging.enabled && (this.tracing || metrics.enabled);
   }
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: unknown = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
-      if (typeof instance === 'object' && instance !== null) this.instrument(instance);
-    }
+    if (this.enabled) instrumentProviders(this.discovery, (instance): instance is object => clientSystem(instance) !== null, (client) => this.instrument(client));
   }
 
   /**
@@ -56,7 +56,7 @@ export class MessagingClientInstrumenter implements OnModuleInit {
   instrument<T extends object>(client: T): T {
     const target = client as any;
     const system = clientSystem(client);
-    if (system === null || target[INSTRUMENTED] || (!this.tracing && !this.metrics.enabled)) return client;
+    if (system === null || target[INSTRUMENTED] || !this.enabled) return client;
     if (typeof target.send !== 'function' || typeof target.emit !== 'function' || typeof target.serializer?.serialize !== 'function') return client;
     Object.defineProperty(target, INSTRUMENTED, { value: true });
     this.metrics.use();

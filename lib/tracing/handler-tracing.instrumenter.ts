@@ -25,12 +25,15 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
   // Outermost: it must see the server span, not a @Traced span on the same handler.
   readonly order = 200;
   private readonly trustIncoming: boolean;
+  /** `messaging.eventContext`: whether an event's handler links to the publish (default) or continues its trace. */
+  private readonly linkEvents: boolean;
 
   constructor(
     @Inject(OBSERVABILITY_TRACER) private readonly tracer: Tracer,
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
   ) {
     this.trustIncoming = options.tracing.trustIncomingSampling;
+    this.linkEvents = options.messaging.eventContext === 'link';
     this.kinds = [...(options.tracing.routeHandlers ? ['route'] : []), ...(options.tracing.rpc ? ['rpc'] : [])];
   }
 
@@ -44,7 +47,7 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
   private rpcListener(spec: InstrumentationSpec, names: Attributes, rpcContextOf: (args: unknown[]) => unknown): InvocationListener<SpanState> {
     const tracer = this.tracer;
     const trustIncoming = this.trustIncoming;
-    const event = (spec.options as { event?: boolean }).event === true;
+    const event = (spec.options as { event?: boolean }).event === true && this.linkEvents;
     const patterns = ((spec.options as { patterns?: unknown[] }).patterns ?? []).map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
     const name = patterns.length > 0 ? patterns.join(', ') : `${spec.className}.${spec.methodName}`;
     const attributes: Attributes = { ...names, 'rpc.system': 'nestjs', 'rpc.service': spec.className, 'rpc.method': spec.methodName, 'nest.pattern': name };
@@ -67,7 +70,7 @@ export class HandlerTracingInstrumenter implements MethodInstrumenter {
           return { span, context: trace.setSpan(remote, span) };
         }
         // A broker message (OpenTelemetry messaging conventions): a CONSUMER span `process <destination>`,
-        // child of the send for request/response, linked to the publish for an event.
+        // child of the send for request/response, linked to the publish for an event (or its child, messaging.eventContext).
         const destination = destinationOfContext(rpcContext) ?? name;
         const messaging: Attributes = {
           ...attributes,

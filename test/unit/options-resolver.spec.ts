@@ -86,7 +86,7 @@ describe('resolveObservabilityOptions', () => {
     [{ schedule: { bucket: [1] } }, 'Unknown option "schedule.bucket". Known options of "schedule": buckets.'],
     [{ events: { buckets: [2, 1] } }, 'Invalid option "events.buckets": expected a non-empty array of finite numbers in increasing order'],
     [{ events: 'yes' }, 'Invalid option "events": expected true, false or an object, got "yes".'],
-    [{ metrix: {} }, 'Unknown option "options.metrix". Did you mean "metrics"? Known options of "options": metrics, tracing, health, management, httpClient, websockets, graphql, schedule, events, pushgateway, isGlobal.'],
+    [{ metrix: {} }, 'Unknown option "options.metrix". Did you mean "metrics"? Known options of "options": metrics, tracing, health, management, httpClient, websockets, graphql, messaging, bullmq, schedule, events, pushgateway, isGlobal.'],
     [{ isglobal: true }, 'Unknown option "options.isglobal". Did you mean "isGlobal"?'],
     [{ metrics: { defaultMetrics: { promClientName: true } } }, 'Did you mean "promClientNames"?'],
     [{ metrics: 'yes' }, 'Invalid option "metrics": expected an object or false, got "yes".'],
