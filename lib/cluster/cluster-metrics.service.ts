@@ -4,7 +4,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, CompactMetric, foldSnapshots, SampleKeys } from './cluster-aggregation';
+import { aggregateSnapshots, CompactMetric, foldSnapshots } from './cluster-aggregation';
 import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
@@ -58,8 +58,6 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private writeFailures: Counter | null = null;
   /** Each peer's last answer to this worker: its values when it misses a later scrape. */
   private readonly lastKnown = new Map<string, WorkerSnapshot>();
-  /** The merged series' parsed keys, kept between scrapes. */
-  private readonly sampleKeys = new SampleKeys();
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
@@ -176,7 +174,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
     // A worker that answered and then retired itself is counted once, from its answer.
     const liveIds = new Set(live.map((snapshot) => snapshot.id));
-    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker, this.floor ?? undefined, this.sampleKeys);
+    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker, this.floor ?? undefined);
   }
 
   /**
