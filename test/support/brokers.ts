@@ -20,10 +20,13 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server`: no persistence, its working folder in a temporary directory. */
-export async function startRedis(): Promise<Broker> {
+/**
+ * Starts `redis-server`: no persistence, its working folder in a temporary directory. `port` brings a
+ * stopped one back where its clients still look (they reconnect, so an app that lost Redis can close).
+ */
+export async function startRedis(port?: number): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-e2e-'));
-  const port = await freePort();
+  port ??= await freePort();
   return start('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], dir, port);
 }
 
