@@ -20,6 +20,7 @@ const { Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { GraphQLModule, Resolver, Query, Args } = require('@nestjs/graphql');
 const { decorateMethod } = require('./lib/decorate');
+const { serveBenchIpc, runServer } = require('./lib/server-ipc');
 const lib = CONFIGS[configName] ? require('../dist') : null;
 
 const typeDefs = `
@@ -60,18 +61,7 @@ async function main() {
   }
   const app = adapter ? await NestFactory.create(AppModule, adapter, { logger: ['error', 'warn'] }) : await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address();
-  process.on('message', async (message) => {
-    if (message === 'exit') {
-      await app.close();
-      process.exit(0);
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send({ port, pid: process.pid });
+  serveBenchIpc(app);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runServer(main);

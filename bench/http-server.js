@@ -52,6 +52,7 @@ const decorated = process.env.BENCH_DECORATED === '1';
 require('reflect-metadata');
 // As an application would: the SDK first (the peer's instrumentations hook require()), then Nest.
 const { decorateMethod } = require('./lib/decorate');
+const { serveBenchIpc, runServer } = require('./lib/server-ipc');
 const peers = require('./http-peers');
 const otelPeer = peer?.otel ? peers.startOtelPeer({ adapter: adapterName, serviceName: 'bench-hello' }) : null;
 // BENCH_DIST: another build of the library (a what-if copy of dist/ under this repository, so that
@@ -109,7 +110,6 @@ async function main() {
     ? await NestFactory.create(AppModule, adapter, { logger: ['error', 'warn'] })
     : await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address();
 
   // GC pauses of the main thread (count and ms by kind) since the last 'mark' (the measured load).
   const { PerformanceObserver, constants } = require('node:perf_hooks');
@@ -124,38 +124,34 @@ async function main() {
       k.maxMs = Math.max(k.maxMs, entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
-  process.on('message', async (message) => {
-    if (message === 'mark') {
-      gc = {};
-      process.send({ marked: true });
-    } else if (message === 'stats') {
-      const gcDuringLoad = gc;
-      const sdk = lib?.getObservabilitySdk();
-      // A failed flush (e.g. the exporter's concurrent-export limit) is counted in sdk.stats.failed.
-      if (sdk) await sdk.forceFlush().catch((error) => console.error(`flush failed: ${error.message}`));
-      let stats = sdk ? { ended: sdk.stats.ended, exported: sdk.stats.exported, failed: sdk.stats.failed, dropped: sdk.stats.dropped, pending: sdk.stats.pending } : null;
-      if (otelPeer) stats = await otelPeer.flush();
-      const memory = process.memoryUsage();
-      const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20)]));
-      // The live heap (what is still referenced), when run with --expose-gc as bench/http.js does.
-      let liveHeap;
-      if (typeof globalThis.gc === 'function') {
-        globalThis.gc();
-        liveHeap = process.memoryUsage().heapUsed;
+  serveBenchIpc(app, {
+    async onMessage(message) {
+      if (message === 'mark') {
+        gc = {};
+        process.send({ marked: true });
+      } else if (message === 'stats') {
+        const gcDuringLoad = gc;
+        const sdk = lib?.getObservabilitySdk();
+        // A failed flush (e.g. the exporter's concurrent-export limit) is counted in sdk.stats.failed.
+        if (sdk) await sdk.forceFlush().catch((error) => console.error(`flush failed: ${error.message}`));
+        let stats = sdk ? { ended: sdk.stats.ended, exported: sdk.stats.exported, failed: sdk.stats.failed, dropped: sdk.stats.dropped, pending: sdk.stats.pending } : null;
+        if (otelPeer) stats = await otelPeer.flush();
+        const memory = process.memoryUsage();
+        const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20)]));
+        // The live heap (what is still referenced), when run with --expose-gc as bench/http.js does.
+        let liveHeap;
+        if (typeof globalThis.gc === 'function') {
+          globalThis.gc();
+          liveHeap = process.memoryUsage().heapUsed;
+        }
+        process.send({ stats, memory, spaces, liveHeap, gc: gcDuringLoad });
       }
-      process.send({ stats, memory, spaces, liveHeap, gc: gcDuringLoad });
-    } else if (message === 'exit') {
-      await app.close();
+    },
+    async onExit() {
       await lib?.getObservabilitySdk()?.shutdown();
       await otelPeer?.shutdown();
-      process.exit(0);
-    }
+    },
   });
-  process.on('disconnect', () => process.exit(0));
-  process.send({ port, pid: process.pid });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runServer(main);
