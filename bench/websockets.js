@@ -6,12 +6,17 @@
  * counters, the open-connections gauge), on socket.io and on ws. `CLIENTS` clients each send `echo`,
  * await the reply and send again, for `SECONDS` s; throughput is replies per second. Configurations
  * alternate within each round (rotated order) and "× bare" is the median of per-round ratios.
+ * The clients run in this process, on the same 2 cores as the server, so replies per second also move
+ * with the clients' own scheduling. The server's CPU time per reply (its threads, /proc schedstat) is
+ * printed beside it; it is not steady either: a server that is not saturated spends more CPU per reply
+ * when fewer replies arrive per wake-up.
  * Run: `npm run bench:websockets` (or `-- --quick`), best with `bash bench/lib/priority.sh`.
  */
 const { fork } = require('node:child_process');
 const { io } = require('socket.io-client');
 const WebSocket = require('ws');
 const { median, roundOrder, medianRatio } = require('./lib/stats');
+const { schedstat } = require('./lib/schedstat');
 
 const quick = process.argv.includes('--quick');
 const CLIENTS = 50;
@@ -42,10 +47,11 @@ async function connect(transport, port) {
   return { send: (data) => new Promise((resolve) => ((pending = resolve), ws.send(JSON.stringify({ event: 'echo', data })))), close: () => ws.close() };
 }
 
-/** Replies per second of `CLIENTS` clients echoing for `seconds`. */
-async function load(transport, port, seconds) {
+/** Replies per second of `CLIENTS` clients echoing for `seconds`, and the server's CPU µs per reply. */
+async function load(transport, port, seconds, pid) {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(transport, port)));
   let replies = 0;
+  const cpuBefore = schedstat(pid).run;
   const until = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
@@ -57,15 +63,16 @@ async function load(transport, port, seconds) {
     }),
   );
   const rate = replies / ((performance.now() - start) / 1000);
+  const cpuUs = (schedstat(pid).run - cpuBefore) / 1000 / replies;
   for (const client of clients) client.close();
-  return rate;
+  return { rate, cpuUs };
 }
 
 async function run(config, transport) {
   const { child, port } = await boot(config, transport);
   try {
-    await load(transport, port, quick ? 0.5 : 1); // warm-up
-    return await load(transport, port, SECONDS);
+    await load(transport, port, quick ? 0.5 : 1, child.pid); // warm-up
+    return await load(transport, port, SECONDS, child.pid);
   } finally {
     child.disconnect();
     child.kill();
@@ -76,19 +83,28 @@ async function main() {
   const transports = ['socket.io', 'ws'];
   const configs = ['bare', 'module', 'metrics'];
   const rates = {};
-  for (const t of transports) for (const c of configs) rates[`${t} ${c}`] = [];
+  const cpu = {};
+  for (const t of transports) for (const c of configs) (rates[`${t} ${c}`] = []), (cpu[`${t} ${c}`] = []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const transport of roundOrder(transports, round)) {
-      for (const config of roundOrder(configs, round)) rates[`${transport} ${config}`].push(await run(config, transport));
+      for (const config of roundOrder(configs, round)) {
+        const { rate, cpuUs } = await run(config, transport);
+        rates[`${transport} ${config}`].push(rate);
+        cpu[`${transport} ${config}`].push(cpuUs);
+      }
     }
   }
   console.log(`\nWebSocket echo gateway, ${CLIENTS} clients, ${SECONDS} s per run, ${ROUNDS} rounds (Node ${process.versions.node})\n`);
-  console.log('| transport | configuration | replies/s (median) | × bare | target |');
-  console.log('| --- | --- | ---: | ---: | --- |');
+  console.log('| transport | configuration | replies/s (median) | × bare | server CPU µs per reply (median) | × bare CPU | target |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+  const labels = { bare: 'bare', module: 'module, WebSocket part off (`websockets: false`)', metrics: 'metrics (`forRoot({ tracing: false })`)' };
   for (const t of transports) {
-    console.log(`| ${t} | bare | ${median(rates[`${t} bare`]).toFixed(0)} | 1.000 | |`);
-    console.log(`| ${t} | module, WebSocket part off (\`websockets: false\`) | ${median(rates[`${t} module`]).toFixed(0)} | ${medianRatio(rates[`${t} module`], rates[`${t} bare`]).toFixed(3)} | |`);
-    console.log(`| ${t} | metrics (\`forRoot({ tracing: false })\`) | ${median(rates[`${t} metrics`]).toFixed(0)} | ${medianRatio(rates[`${t} metrics`], rates[`${t} bare`]).toFixed(3)} | ≥ 0.90× |`);
+    for (const c of configs) {
+      const ratio = c === 'bare' ? '1.000' : medianRatio(rates[`${t} ${c}`], rates[`${t} bare`]).toFixed(3);
+      const cpuRatio = c === 'bare' ? '1.000' : medianRatio(cpu[`${t} ${c}`], cpu[`${t} bare`]).toFixed(3);
+      const target = c === 'metrics' ? '≥ 0.90× throughput' : '';
+      console.log(`| ${t} | ${labels[c]} | ${median(rates[`${t} ${c}`]).toFixed(0)} | ${ratio} | ${median(cpu[`${t} ${c}`]).toFixed(1)} | ${cpuRatio} | ${target} |`);
+    }
   }
 }
 
