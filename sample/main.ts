@@ -78,7 +78,8 @@ async function findRedis(): Promise<{ url?: string; description: string }> {
 function redactPassword(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
+    if (!parsed.password) return url;
+    parsed.password = '***';
     return parsed.toString();
   } catch {
     return '(an unparsable REDIS_URL)';
