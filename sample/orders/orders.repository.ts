@@ -32,8 +32,11 @@ export class OrdersRepository {
   async confirm(id: string): Promise<Order | undefined> {
     await latency(2);
     const order = this.orders.get(id);
-    if (order && order.status !== 'confirmed') Object.assign(order, { status: 'confirmed', confirmedAt: new Date().toISOString() });
-    return order;
+    if (!order || order.status === 'confirmed') return order;
+    // A new object: the one POST /orders is still answering with stays as it was placed.
+    const confirmed: Order = { ...order, status: 'confirmed', confirmedAt: new Date().toISOString() };
+    this.orders.set(id, confirmed);
+    return confirmed;
   }
 
   count(): number {
