@@ -7,4 +7,7 @@ export interface Order {
   unitPriceCents: number;
   currency: string;
   createdAt: string;
+  /** `placed` until the order-confirmations processor confirmed it (it stays `placed` when the sample has no Redis). */
+  status: 'placed' | 'confirmed';
+  confirmedAt?: string;
 }

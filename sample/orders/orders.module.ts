@@ -8,6 +8,7 @@ import { OrdersRepositoryHealth } from './orders-repository.health';
 import { OrdersService } from './orders.service';
 import { PricingClient } from './pricing.client';
 
+/** Orders: the HTTP API, its service and store, the pricing client, the audit job. */
 @Module({
   imports: [ScheduleModule.forRoot()],
   controllers: [OrdersController],
@@ -20,5 +21,7 @@ import { PricingClient } from './pricing.client';
     makeCounterProvider({ name: 'orders_items_total', help: 'Items ordered, by item.', labelNames: ['item'] }),
     makeGaugeProvider({ name: 'orders_stored', help: 'Orders in the store.' }),
   ],
+  // For the order-confirmations processor, when main.ts adds it.
+  exports: [OrdersRepository],
 })
 export class OrdersModule {}

@@ -21,9 +21,22 @@ export class OrdersRepository {
   @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
   async insert(item: string, quantity: number, price: { unitPriceCents: number; currency: string }): Promise<Order> {
     await latency(5);
-    const order: Order = { id: String(++this.sequence), item, quantity, ...price, createdAt: new Date().toISOString() };
+    const order: Order = { id: String(++this.sequence), item, quantity, ...price, createdAt: new Date().toISOString(), status: 'placed' };
     this.orders.set(order.id, order);
     return order;
+  }
+
+  /** Marks an order confirmed; `undefined` if there is no such order. */
+  @Traced('OrdersRepository.confirm')
+  @Timed({ name: 'orders_repository_query', help: 'Duration of order store queries in seconds.', labels: { store: 'memory' } })
+  async confirm(id: string): Promise<Order | undefined> {
+    await latency(2);
+    const order = this.orders.get(id);
+    if (!order || order.status === 'confirmed') return order;
+    // A new object: the one POST /orders is still answering with stays as it was placed.
+    const confirmed: Order = { ...order, status: 'confirmed', confirmedAt: new Date().toISOString() };
+    this.orders.set(id, confirmed);
+    return confirmed;
   }
 
   count(): number {

@@ -1,8 +1,10 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
 import { Counter as OtelCounter, metrics } from '@opentelemetry/api';
+import type { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 import { Counted, InjectMetric, Timed, Traced } from '../../lib';
 import { Order } from './order.entity';
+import { ConfirmOrderJob, ORDER_CONFIRMATIONS } from './order-confirmations.queue';
 import { OrdersRepository } from './orders.repository';
 import { PricingClient } from './pricing.client';
 
@@ -30,7 +32,11 @@ export class OrdersService {
     private readonly pricing: PricingClient,
     @InjectMetric('orders_items_total') private readonly items: Counter<'item'>,
     @InjectMetric('orders_stored') private readonly stored: Gauge,
+    // Absent when the sample runs without Redis: orders are then placed and stay unconfirmed.
+    @Optional() @Inject(ORDER_CONFIRMATIONS) private readonly confirmations?: Queue<ConfirmOrderJob>,
   ) {}
+
+  private readonly logger = new Logger('OrdersService');
 
   @Traced({ argsToAttributes: (item: string, quantity: number) => ({ 'order.item': item, 'order.quantity': quantity }) })
   @Counted()
@@ -43,6 +49,7 @@ export class OrdersService {
     this.items.inc({ item }, quantity);
     this.placed.add(1, { item });
     this.stored.set(this.repository.count());
+    await this.enqueueConfirmation(order);
     return order;
   }
 
@@ -53,5 +60,25 @@ export class OrdersService {
     const order = await this.repository.findById(id);
     if (!order) throw new NotFoundException(`Order ${id} not found`);
     return order;
+  }
+
+  /** Adds the `confirm` job (a PRODUCER span in this trace); the order is placed even if Redis refuses it. */
+  private async enqueueConfirmation(order: Order): Promise<void> {
+    if (!this.confirmations) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const added = this.confirmations.add(
+        'confirm',
+        { orderId: order.id, item: order.item, quantity: order.quantity },
+        { attempts: 3, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: 100 },
+      );
+      // With Redis gone, BullMQ waits for it to come back: the request does not wait that long.
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not answer within 2 s')), 2000)));
+      await Promise.race([added, late]);
+    } catch (error) {
+      this.logger.warn(`Order ${order.id} was placed but its confirmation could not be queued: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
