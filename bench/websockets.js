@@ -6,13 +6,12 @@
  * counters, the open-connections gauge), on socket.io and on ws. `CLIENTS` clients each send `echo`,
  * await the reply and send again, for `SECONDS` s; throughput is replies per second. Configurations
  * alternate within each round (rotated order) and "× bare" is the median of per-round ratios.
- * The clients run in this process, on the same 2 cores as the server, so replies per second also move
- * with the clients' own scheduling. The server's CPU time per reply (its threads, /proc schedstat) is
- * printed beside it; it is not steady either: a server that is not saturated spends more CPU per reply
- * when fewer replies arrive per wake-up.
+ * The server is pinned to core 0 and this process, which runs the clients, to core 1 (taskset). The
+ * server's CPU time per reply (its threads, /proc schedstat) is printed beside the throughput; a server
+ * that is not saturated spends more CPU per reply when fewer replies arrive per wake-up.
  * Run: `npm run bench:websockets` (or `-- --quick`), best with `bash bench/lib/priority.sh`.
  */
-const { fork } = require('node:child_process');
+const { fork, spawn, spawnSync } = require('node:child_process');
 const { io } = require('socket.io-client');
 const WebSocket = require('ws');
 const { median, roundOrder, medianRatio } = require('./lib/stats');
@@ -23,8 +22,23 @@ const CLIENTS = 50;
 const SECONDS = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 5);
 
+// The server runs on core 0 and this process, the clients, on core 1 (as bench:http does with wrk), so that
+// the two do not take turns on one core. Where taskset is missing, both run unpinned.
+const PINNED = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+if (PINNED && process.env.BENCH_WS_CLIENTS_PINNED !== '1') {
+  const self = spawnSync('taskset', ['-c', '1', process.execPath, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_WS_CLIENTS_PINNED: '1' },
+  });
+  process.exit(self.status ?? 1);
+}
+
 function boot(config, transport) {
-  const child = fork(require.resolve('./websocket-server.js'), [], { env: { ...process.env, BENCH_CONFIG: config, BENCH_TRANSPORT: transport }, stdio: 'inherit' });
+  const env = { ...process.env, BENCH_CONFIG: config, BENCH_TRANSPORT: transport };
+  const server = require.resolve('./websocket-server.js');
+  const child = PINNED
+    ? spawn('taskset', ['-c', '0', process.execPath, server], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(server, [], { env, stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.once('message', (port) => resolve({ child, port }));
     child.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
