@@ -10,8 +10,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { io } = require('socket.io-client');
-const WebSocket = require('ws');
+const { connectEchoClient } = require('./lib/echo-client');
 
 const CLIENTS = 5;
 const WARMUP = Number(process.env.CG_WARMUP ?? 1000);
@@ -31,21 +30,6 @@ function boot(config, transport) {
     child.once('message', (port) => resolve({ child, port, file }));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-}
-
-async function connect(transport, port) {
-  if (transport === 'socket.io') {
-    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
-    let pending = null;
-    socket.on('echo', () => pending?.());
-    return { send: (data) => new Promise((resolve) => ((pending = resolve), socket.emit('echo', data))), close: () => socket.disconnect() };
-  }
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  let pending = null;
-  ws.on('message', () => pending?.());
-  return { send: (data) => new Promise((resolve) => ((pending = resolve), ws.send(JSON.stringify({ event: 'echo', data })))), close: () => ws.close() };
 }
 
 async function echo(clients, count) {
@@ -68,7 +52,7 @@ function totalOf(file) {
 async function run(transport, config) {
   const { child, port, file } = await boot(config, transport);
   for (const f of fs.readdirSync(OUT)) if (f.startsWith(path.basename(file) + '.')) fs.rmSync(path.join(OUT, f));
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(transport, port)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectEchoClient(transport, port)));
   await echo(clients, WARMUP);
   execFileSync('callgrind_control', ['-z', String(child.pid)], { timeout: 120000 });
   await echo(clients, ECHOES);

@@ -12,8 +12,7 @@
  * Run: `npm run bench:websockets` (or `-- --quick`), best with `bash bench/lib/priority.sh`.
  */
 const { fork, spawn, spawnSync } = require('node:child_process');
-const { io } = require('socket.io-client');
-const WebSocket = require('ws');
+const { connectEchoClient } = require('./lib/echo-client');
 const { median, roundOrder, medianRatio } = require('./lib/stats');
 const { schedstat } = require('./lib/schedstat');
 
@@ -45,25 +44,9 @@ function boot(config, transport) {
   });
 }
 
-/** One client: `send()` resolves with the next echo. */
-async function connect(transport, port) {
-  if (transport === 'socket.io') {
-    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
-    let pending = null;
-    socket.on('echo', () => pending?.());
-    return { send: (data) => new Promise((resolve) => ((pending = resolve), socket.emit('echo', data))), close: () => socket.disconnect() };
-  }
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  let pending = null;
-  ws.on('message', () => pending?.());
-  return { send: (data) => new Promise((resolve) => ((pending = resolve), ws.send(JSON.stringify({ event: 'echo', data })))), close: () => ws.close() };
-}
-
 /** Replies per second of `CLIENTS` clients echoing for `seconds`, and the server's CPU µs per reply. */
 async function load(transport, port, seconds, pid) {
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect(transport, port)));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectEchoClient(transport, port)));
   let replies = 0;
   const cpuBefore = schedstat(pid).run;
   const until = performance.now() + seconds * 1000;
