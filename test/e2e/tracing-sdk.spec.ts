@@ -167,12 +167,12 @@ describe('the export path a configuration takes', () => {
   const ctx = useSdkTestScope([...OTEL_ENV, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_CERTIFICATE']);
 
   it.each([
-    ['the default (OTLP/HTTP protobuf)', {}, {}, /^the encoded path \(spans encoded to OTLP as they end, posted from a worker thread\)$/],
-    ['spanExport: "sdk"', { spanExport: 'sdk' as const }, {}, /^the SDK's path \(its BatchSpanProcessor and OTLP exporter, on the main thread: spanExport: "sdk"\)$/],
-    ['OTLP/HTTP JSON', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, /^the SDK's path .*: protocol http\/json\)$/],
-    ['OTLP/gRPC', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, /^the SDK's path .*: protocol grpc\)$/],
-    ['a TLS variable', {}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }, /^the SDK's path .*: OTEL_EXPORTER_OTLP_CERTIFICATE set\)$/],
-    ['an exporter of the app', { exporter: new InMemorySpanExporter() }, {}, /^the SDK's path \(its BatchSpanProcessor and your exporter\)$/],
+    ['the default (OTLP/HTTP protobuf)', {}, {}, /^the encoded path \(spans encoded to OTLP as they end, posted from a worker thread\); spans are the module's own \(encoded at their end, nothing kept\)$/],
+    ['spanExport: "sdk"', { spanExport: 'sdk' as const }, {}, /^the SDK's path \(its BatchSpanProcessor and OTLP exporter, on the main thread: spanExport: "sdk"\); spans are the SDK's$/],
+    ['OTLP/HTTP JSON', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, /^the SDK's path .*: protocol http\/json\); spans are the SDK's$/],
+    ['OTLP/gRPC', {}, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, /^the SDK's path .*: protocol grpc\); spans are the SDK's$/],
+    ['a TLS variable', {}, { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }, /^the SDK's path .*: OTEL_EXPORTER_OTLP_CERTIFICATE set\); spans are the SDK's$/],
+    ['an exporter of the app', { exporter: new InMemorySpanExporter() }, {}, /^the SDK's path \(its BatchSpanProcessor and your exporter\); spans are the SDK's$/],
   ])('%s', async (_case, options, env, path) => {
     ctx.receiver = await startOtlpReceiver();
     Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.receiver.endpoint }, env);

@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ExportFailureReporter, ExportLogger } from './export-failure.reporter';
+import { ObservabilitySpan } from '../span/observability.span';
 import { OtlpSpanEncoder } from './otlp-span.encoder';
 import { ProtobufWriter } from './protobuf.writer';
 import type { SpanExportStats } from './span-export.stats';
@@ -64,6 +65,21 @@ export class EncodedSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & 1) === 0 || this.shutDown) return;
+    this.resource ??= span.resource;
+    this.append(span, span.instrumentationScope);
+  }
+
+  /**
+   * The owned path's entry: one of the module's own spans (`ObservabilitySpan`) that ended, under the
+   * tracer's scope. `resource` is the provider's (given once).
+   */
+  onEndOwn(span: ObservabilitySpan, scope: ReadableSpan['instrumentationScope'], resource: ReadableSpan['resource']): void {
+    if ((span.spanContext().traceFlags & 1) === 0 || this.shutDown) return;
+    this.resource ??= resource;
+    this.append(span, scope);
+  }
+
+  private append(span: ReadableSpan | ObservabilitySpan, instrumentationScope: ReadableSpan['instrumentationScope']): void {
     const stats = this.stats;
     stats.ended++;
     if (stats.pending > this.options.maxQueueSize || this.inFlightBytes + this.writer.pos >= this.options.maxQueueBytes) {
@@ -72,15 +88,15 @@ export class EncodedSpanProcessor implements SpanProcessor {
       return;
     }
     this.full = false;
-    this.resource ??= span.resource;
     if (!this.exporter.running) this.exporter.warm();
-    const scope = this.scopeId(span.instrumentationScope);
+    const scope = this.scopeId(instrumentationScope);
     const w = this.writer;
     const start = w.pos;
     try {
-      this.encoder.span(w, span);
+      if (span instanceof ObservabilitySpan) this.encoder.ownSpan(w, span);
+      else this.encoder.span(w, span);
     } catch (error) {
-      // Not expected (the SDK validated the attributes); a span that cannot be encoded is lost, and said.
+      // Not expected (the attributes were validated); a span that cannot be encoded is lost, and said.
       w.pos = start;
       stats.dropped++;
       this.log().warn(`A span could not be encoded to OTLP and is dropped: ${String(error)}`);

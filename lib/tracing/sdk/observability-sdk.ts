@@ -10,6 +10,9 @@ import { checkSdkOptions } from './sdk-options.validator';
 import { checkSdkTimers } from './sdk-timers.validator';
 import { createSpanPipeline } from './span-pipeline.factory';
 import { createTraceSampling } from '../sampling/trace-sampling';
+import { ObservabilityTracerProvider } from '../span/observability-tracer.provider';
+import { spanLimitsFrom } from '../span/span-limits';
+import { EncodedSpanProcessor } from './encoded-span.processor';
 
 export type { ObservabilitySdk, ObservabilitySdkOptions } from './observability-sdk-options.interface';
 
@@ -65,14 +68,21 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   // One sampling rule for the SDK and the module's request fast path (lib/tracing/sampling); null when
   // OTEL_TRACES_SAMPLER names a sampler it cannot express, which the SDK then builds from the environment.
   const sampling = createTraceSampling(options.sampleRatio, env);
-  const tracerProvider = new traceSdk.TracerProvider({
-    resource,
-    sampler: sampling ? sampling.sampler : createSampler(options, packages),
-    ...(sampling ? { idGenerator: sampling.idGenerator } : {}),
-    spanLimits: spanLimitsFromEnv(),
-    spanProcessors,
-  });
-  trace.setGlobalTracerProvider(tracerProvider);
+  // The owned path: the module's own span (lib/tracing/span), encoded to OTLP when it ends, where nothing
+  // of the user's needs the SDK's span (its exporter, the console, instrumentations, another sampler).
+  const encoded = spanProcessors.length === 1 && spanProcessors[0] instanceof EncodedSpanProcessor ? spanProcessors[0] : null;
+  const ownSpans = encoded !== null && sampling !== null && !options.instrumentations?.length;
+  const tracerProvider: { getTracer(name: string): unknown; forceFlush(): Promise<void>; shutdown(): Promise<void> } = ownSpans
+    ? new ObservabilityTracerProvider({ resource, sampler: sampling.sampler, idGenerator: sampling.idGenerator, limits: spanLimitsFrom(spanLimitsFromEnv()), sink: encoded })
+    : new traceSdk.TracerProvider({
+        resource,
+        sampler: sampling ? sampling.sampler : createSampler(options, packages),
+        ...(sampling ? { idGenerator: sampling.idGenerator } : {}),
+        spanLimits: spanLimitsFromEnv(),
+        spanProcessors,
+      });
+  const spanPath = ownSpans ? "; spans are the module's own (encoded at their end, nothing kept)" : "; spans are the SDK's";
+  trace.setGlobalTracerProvider(tracerProvider as unknown as Parameters<typeof trace.setGlobalTracerProvider>[0]);
   // Loaded only when instrumentations are given: the instrumentation base is heavy.
   const metricsPipeline = options.metrics === false ? null : new SdkMetricsPipeline(packages, resource, options.metrics ?? {}, log);
   if (options.instrumentations?.length) {
@@ -87,7 +97,7 @@ export function startObservabilitySdk(options: ObservabilitySdkOptions = {}): Ob
   const handle: ObservabilitySdk = {
     stats,
     destination,
-    exportPath,
+    exportPath: exportPath + spanPath,
     sampling,
     metricsDestination: metricsPipeline?.destination ?? null,
     metricStats: metricsPipeline?.stats ?? new MetricExportStats(),

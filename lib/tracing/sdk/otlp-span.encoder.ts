@@ -1,4 +1,6 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ObservabilitySpan } from '../span/observability.span';
+import type { AttributeList } from '../span/attribute-list';
 import { ProtobufWriter } from './protobuf.writer';
 
 /** What a resource or a scope needs around its spans in an `ExportTraceServiceRequest`: encoded once. */
@@ -82,6 +84,86 @@ export class OtlpSpanEncoder {
     w.end(at);
     w.tag(16, 5);
     w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
+  }
+
+  /**
+   * Writes the `Span` message of one of the module's own spans (`ObservabilitySpan`), field for field
+   * as {@link span} writes the SDK's: the equality of both is tested in `test/e2e/own-span-export.spec.ts`.
+   */
+  ownSpan(w: ProtobufWriter, span: ObservabilitySpan): void {
+    const ctx = span.spanContext();
+    this.context(w, ctx);
+    if (span.parentSpanId) {
+      w.tag(4, 2);
+      w.hexBytes(span.parentSpanId);
+    }
+    w.tag(5, 2);
+    w.string(span.name);
+    const kind = span.kind == null ? 0 : span.kind + 1;
+    if (kind !== 0) {
+      w.tag(6, 0);
+      w.uint32(kind);
+    }
+    w.tag(7, 1);
+    w.time(span.startS, span.startNs);
+    w.tag(8, 1);
+    w.time(span.endS, span.endNs);
+    const attributes = span.attributes;
+    if (attributes) this.list(w, attributes, 9);
+    w.tag(10, 0);
+    w.uint32(attributes?.dropped ?? 0);
+    if (span.events) {
+      for (const event of span.events) {
+        w.tag(11, 2);
+        const at = w.begin();
+        w.tag(1, 1);
+        w.time(event.s, event.ns);
+        w.tag(2, 2);
+        w.string(event.name);
+        this.list(w, event.attributes, 3);
+        w.tag(4, 0);
+        w.uint32(event.attributes.dropped);
+        w.end(at);
+      }
+    }
+    w.tag(12, 0);
+    w.uint32(span.droppedEvents);
+    if (span.links) {
+      for (const link of span.links) {
+        w.tag(13, 2);
+        const at = w.begin();
+        const linked = link.context;
+        this.context(w, linked);
+        this.list(w, link.attributes, 4);
+        w.tag(5, 0);
+        w.uint32(link.attributes.dropped);
+        w.tag(6, 5);
+        w.fixed32(spanFlags(linked.traceFlags, linked.isRemote));
+        w.end(at);
+      }
+    }
+    w.tag(14, 0);
+    w.uint32(span.droppedLinks);
+    w.tag(15, 2);
+    const at = w.begin();
+    if (span.statusMessage) {
+      w.tag(2, 2);
+      w.string(span.statusMessage);
+    }
+    w.tag(3, 0);
+    w.uint32(span.statusCode);
+    w.end(at);
+    w.tag(16, 5);
+    w.fixed32(spanFlags(ctx.traceFlags, span.parentSpanId ? span.parentIsRemote : undefined));
+  }
+
+  /** Repeated `KeyValue` in field `field`, from a flat attribute list. */
+  private list(w: ProtobufWriter, list: AttributeList, field: number): void {
+    const items = list.items;
+    for (let i = 0; i < items.length; i += 2) {
+      w.tag(field, 2);
+      this.keyValue(w, items[i] as string, items[i + 1]);
+    }
   }
 
   /** The `resource` field of ResourceSpans and its `schema_url`. */

@@ -99,10 +99,14 @@ export class ProtobufWriter {
    * is above 2^53, so it is summed in 32-bit halves, as the SDK's serializer does).
    */
   hrTime(time: readonly [number, number]): void {
-    const seconds = time[0];
+    this.time(time[0], time[1]);
+  }
+
+  /** Epoch seconds and nanoseconds as fixed64 nanoseconds, as {@link hrTime} (no array needed). */
+  time(seconds: number, nanos: number): void {
     const lower16 = (seconds & 0xffff) * 1e9;
     const upper = ((seconds / 0x10000) >>> 0) * 1e9;
-    const low = (lower16 >>> 0) + (((upper & 0xffff) * 0x10000) >>> 0) + time[1];
+    const low = (lower16 >>> 0) + (((upper & 0xffff) * 0x10000) >>> 0) + nanos;
     const high = Math.floor(lower16 / 4294967296) + ((upper / 0x10000) >>> 0) + Math.floor(low / 4294967296);
     this.fixed64(low >>> 0, high >>> 0);
   }
