@@ -10,8 +10,10 @@
  *   still does with `httpClient: false`): the share of the cost that is undici adding a header;
  * - metrics + unsampled: the histogram, and `traceparent` with flags 00 under an unsampled parent (what
  *   an unsampled request's call costs: no span);
- * - metrics + sampled: the histogram, a CLIENT span under a sampled parent (SDK `sampleRatio: 1`,
- *   exporter `none`: span creation, attributes and end; the export itself is batched off the call).
+ * - metrics + sampled: the histogram, a CLIENT span under a sampled parent, on the default path a user
+ *   gets from `startObservabilitySdk({ sampleRatio: 1 })`: the module's own span, encoded to OTLP at its
+ *   end and exported from the worker thread to bench/http-sink.js (which counts what it receives).
+ *   `BENCH_SPAN_PATH=sdk` takes the SDK's span instead (`spanExport: 'sdk'`).
  *
  * Variants alternate within each round (rotated order), and the ratios are medians of per-round
  * ratios, so a slow spell of the shared machine moves all of them. Targets: ≤ 1.05× unsampled,
@@ -35,8 +37,26 @@ const CALLS = quick ? 50 : 100;
 const ROUNDS = quick ? 11 : 121;
 const WARMUP_ROUNDS = 2;
 
-startObservabilitySdk({ sampleRatio: 1, exporter: 'none', metrics: false });
-const tracer = trace.getTracerProvider().getTracer('nestjs-observability');
+let sdk = null;
+let tracer = null;
+
+/** The OTLP sink (a process of its own), then the SDK exporting to it, as a user's app would. */
+async function startSdk() {
+  const sink = fork(require.resolve('./http-sink.js'), [], { stdio: 'inherit' });
+  const { port } = await new Promise((resolve) => sink.once('message', resolve));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+  const spanExport = process.env.BENCH_SPAN_PATH === 'sdk' ? { spanExport: 'sdk' } : {};
+  sdk = startObservabilitySdk({ sampleRatio: 1, metrics: false, ...spanExport });
+  tracer = trace.getTracerProvider().getTracer('nestjs-observability');
+  return sink;
+}
+
+function sinkStats(sink) {
+  return new Promise((resolve) => {
+    sink.once('message', (message) => resolve(message.stats));
+    sink.send('stats');
+  });
+}
 
 function startServer() {
   const child = fork(require.resolve('./http-client-server.js'), [], { stdio: 'inherit' });
@@ -96,6 +116,7 @@ async function batch(url, variant) {
 }
 
 async function main() {
+  const sink = await startSdk();
   const { child, url } = await startServer();
   const variants = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : ['bare', 'channels', 'propagation', 'unsampled', 'sampled'];
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
@@ -111,6 +132,9 @@ async function main() {
   }
   child.disconnect();
   child.kill();
+  await sdk.shutdown();
+  const received = await sinkStats(sink);
+  sink.send('exit');
   const us = (v) => median(samples[v]) * 1000;
   const row = (name, v, target) => samples[v] && samples.bare && [
     name,
@@ -128,7 +152,8 @@ async function main() {
     row('module: metrics + unsampled (traceparent 00)', 'unsampled', '≤ 1.05×'),
     row('module: metrics + sampled CLIENT span', 'sampled', '≤ 1.15×'),
   ];
-  console.log(`\nOutgoing fetch() to a local server, ${CALLS} sequential keep-alive calls per batch, ${ROUNDS} rounds (Node ${process.versions.node})\n`);
+  console.log(`\nOutgoing fetch() to a local server, ${CALLS} sequential keep-alive calls per batch, ${ROUNDS} rounds (Node ${process.versions.node})`);
+  console.log(`Sampled spans: ${sdk.exportPath}; ended ${sdk.stats.ended}, exported ${sdk.stats.exported}, dropped ${sdk.stats.dropped}, received by the sink ${received.spans}\n`);
   console.log('| variant | µs per call (median) | ± MAD | × bare | caller CPU µs per call | × bare CPU | target (× bare) |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const [name, value, noise, ratio, cpuUs, cpuRatio, target] of rows.filter(Boolean)) {
