@@ -14,8 +14,11 @@ export interface WorkerSnapshot {
   /** Monotonic per worker: a later snapshot has a higher number. */
   seq: number;
   writtenAt: number;
-  /** The version of its series keys (`SnapshotCompactor.keysVersion`): unchanged, a peer sends values only. */
-  keys?: number;
+  /**
+   * The name of its key table (`SnapshotCompactor.keysToken`, the process's generation and a version;
+   * a number from earlier versions): unchanged, a peer sends values only.
+   */
+  keys?: string | number;
   metrics: CompactMetric[];
 }
 

@@ -8,9 +8,10 @@ import { aggregateSnapshots, CompactMetric, foldSnapshots } from './cluster-aggr
 import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
-import { askPeer, PeerServer, valuesAnswer } from './cluster-peers';
+import { askPeer, peerAnswer, PeerServer } from './cluster-peers';
 import { ClusterSumFloor } from './cluster-sum-floor';
 import { DepartureSignals } from './departure-signals';
+import { newestPerWorker } from './newest-snapshots';
 import { isIdAlive, isStopped, newWorkerId, pidOf } from './worker-identity';
 
 /** Dead workers' files that are folded into one once there are this many. */
@@ -96,7 +97,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     // A peer that holds this worker's current keys gets the values only.
     this.server = new PeerServer(directory.socketPath(this.id), async (knownKeys) => {
       const { snapshot, json } = await this.snapshot();
-      return knownKeys === snapshot.keys ? valuesAnswer(snapshot) : json;
+      return peerAnswer(snapshot, json, knownKeys);
     });
     await directory.withBootLock(async () => {
       await this.join(directory, options);
@@ -172,9 +173,9 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     for (const id of this.lastKnown.keys()) if (!listing.workers.includes(id)) this.lastKnown.delete(id);
     const kept = await this.readKept(directory);
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
-    // A worker that answered and then retired itself is counted once, from its answer.
-    const liveIds = new Set(live.map((snapshot) => snapshot.id));
-    return aggregateSnapshots(live, kept.snapshots.filter((snapshot) => !liveIds.has((snapshot as WorkerSnapshot).id)), this.perWorker, this.floor ?? undefined);
+    // Each worker once, from its newest snapshot: an answer, its last-known values or its kept file.
+    const newest = newestPerWorker(live, kept.snapshots);
+    return aggregateSnapshots(newest.live, newest.dead, this.perWorker, this.floor ?? undefined);
   }
 
   /**
@@ -316,7 +317,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     const take = async () => {
       this.queued = null;
       const metrics = await this.compactor.snapshot(this.metrics.registry);
-      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), keys: this.compactor.keysVersion, metrics };
+      const snapshot: WorkerSnapshot = { id: this.id, pid: process.pid, app: (this.options as ResolvedClusterMetricsOptions).app, seq: ++this.seq, writtenAt: Date.now(), keys: this.compactor.keysToken, metrics };
       if (!entry.persist) return { snapshot, json: '' };
       const json = this.compactor.serialize(snapshot as unknown as { metrics: CompactMetric[] } & Record<string, unknown>);
       // Written before anyone sees it: a worker killed later keeps at least what a scrape reported.

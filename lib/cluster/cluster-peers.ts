@@ -16,6 +16,15 @@ export function valuesAnswer(snapshot: WorkerSnapshot): string {
   return JSON.stringify({ ...rest, v: metrics.map((m) => m.v) });
 }
 
+/**
+ * What a peer answers an asker that holds the key table `knownKeys` of it (`null`: none): the values
+ * only when that is this snapshot's very table (same process generation, same version), else the
+ * whole snapshot (`json`).
+ */
+export function peerAnswer(snapshot: WorkerSnapshot, json: string, knownKeys: string | null): string {
+  return knownKeys !== null && snapshot.keys !== undefined && knownKeys === String(snapshot.keys) ? valuesAnswer(snapshot) : json;
+}
+
 /** What asking a peer gave: its fresh snapshot, or why there is none. */
 export type PeerAnswer = { ok: true; snapshot: WorkerSnapshot } | { ok: false; reason: 'gone' | 'timeout' | 'error' };
 
@@ -32,7 +41,7 @@ export class PeerServer {
 
   constructor(
     private readonly socketPath: string,
-    private readonly answer: (knownKeys: number | null) => Promise<string>,
+    private readonly answer: (knownKeys: string | null) => Promise<string>,
   ) {}
 
   async listen(): Promise<void> {
@@ -63,7 +72,7 @@ export class PeerServer {
     socket.on('error', () => undefined);
     let line = '';
     let answered = false;
-    const answer = (knownKeys: number | null) => {
+    const answer = (knownKeys: string | null) => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
@@ -78,8 +87,8 @@ export class PeerServer {
       line += chunk.toString('latin1');
       const end = line.indexOf('\n');
       if (end >= 0 || line.length > 64) {
-        const known = Number.parseInt(line.slice(0, end >= 0 ? end : 64), 10);
-        answer(Number.isInteger(known) ? known : null);
+        const known = line.slice(0, end >= 0 ? end : 64).trim();
+        answer(known === '' ? null : known);
       }
     });
   }
@@ -109,8 +118,8 @@ export function askPeer(socketPath: string, timeoutMs: number, known?: WorkerSna
         const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorkerSnapshot | ValuesAnswer;
         if ('metrics' in parsed) return finish({ ok: true, snapshot: parsed });
         const { v, ...rest } = parsed;
-        // Values for keys this worker does not hold (it restarted meanwhile): ask in full next time.
-        if (!known || known.keys !== parsed.keys || known.metrics.length !== v.length || v.some((values, i) => values.length !== known.metrics[i].k.length)) {
+        // Values for keys this worker does not hold (another process, or another key table): ask in full next time.
+        if (!known || known.id !== parsed.id || known.pid !== parsed.pid || known.keys !== parsed.keys || known.metrics.length !== v.length || v.some((values, i) => values.length !== known.metrics[i].k.length)) {
           return finish({ ok: false, reason: 'error' });
         }
         finish({ ok: true, snapshot: { ...rest, metrics: known.metrics.map((metric, i) => ({ ...metric, v: v[i] })) } });

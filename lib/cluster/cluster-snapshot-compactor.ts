@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { CompactMetric } from './cluster-aggregation';
 
@@ -18,6 +19,18 @@ export class SnapshotCompactor {
   private previousOrder = '';
   /** Changes whenever a metric's series keys change (a series added or removed, a metric registered). */
   keysVersion = 0;
+  /**
+   * Random per compactor, hence per worker process: a key table is named by this and `keysVersion`
+   * together (`keysToken`). Why: a counter alone starts at 1 in every process, so a replacement that
+   * answered on the same socket (same worker id, new process) could have its values read against the
+   * key table of the process before it, in another order or with other series.
+   */
+  readonly generation = randomBytes(6).toString('hex');
+
+  /** The name of the current key table: `<generation>.<keysVersion>`. */
+  get keysToken(): string {
+    return `${this.generation}.${this.keysVersion}`;
+  }
 
   constructor(private readonly defaultLabels: Readonly<Record<string, string>> = {}) {}
 
