@@ -19,6 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { median, roundOrder, medianRatio } = require('./lib/stats');
 const { parseWrk } = require('./lib/wrk');
+const { QUERY_BODY } = require('./lib/graphql-query');
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -41,9 +42,8 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-const body = JSON.stringify({ query: 'query OrderById { orderById(id: "1") { id total } }', operationName: 'OrderById' });
 const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-graphql-')), 'post.lua');
-fs.writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`);
+fs.writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(QUERY_BODY)}\n`);
 
 function start(config, driver, adapter) {
   const child = spawn('taskset', ['-c', '0', process.execPath, path.join(__dirname, 'graphql-server.js')], {

@@ -1,7 +1,7 @@
 import { Attributes, context, Span, SpanKind, SpanStatusCode, trace, Tracer } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
 import { HTTP_EXCHANGE, HttpExchange } from '../instrumentation/http-exchange.interface';
-import { LeanHistogram } from '../metrics/lean-histogram.metric';
+import { LeanHistogram, LeanHistogramChild } from '../metrics/lean-histogram.metric';
 import { MetricsService } from '../metrics/metrics.service';
 import { ResolvedGraphQLOptions } from './graphql-options.interface';
 import { OperationIdentity, redactedDocument } from './graphql-document';
@@ -34,6 +34,12 @@ export class GraphQLOperationRecorder {
   private overflowWarned = false;
   /** The operation running under each HTTP server span, so that `@Traced()` resolvers become its children. */
   private readonly operations = new WeakMap<Span, Span>();
+  /**
+   * The histogram's children by operation type, then by bounded name: `[success, error]`, each made on first use. `child()` joins the
+   * label values into a fresh key string per call (a map, a join and a hash each time); the strings here are
+   * the document's own, already hashed. Bounded as the names are (`maxOperations` + `OTHER` + `unknown`).
+   */
+  private readonly series = new Map<string, Map<string, [LeanHistogramChild | null, LeanHistogramChild | null]>>();
 
   constructor(
     private readonly tracer: Tracer | null,
@@ -105,11 +111,17 @@ export class GraphQLOperationRecorder {
       }
       span.end();
     }
-    if (this.histogram !== null) {
-      this.histogram
-        .child({ graphql_operation_type: identity.type ?? 'unknown', graphql_operation_name: this.boundedName(identity.name), outcome: failed ? 'error' : 'success' })
-        .observeInSpan(seconds, span?.spanContext());
-    }
+    if (this.histogram !== null) this.seriesOf(this.histogram, identity.type ?? 'unknown', this.boundedName(identity.name), failed).observeInSpan(seconds, span?.spanContext());
+  }
+
+  private seriesOf(histogram: LeanHistogram, type: string, name: string, failed: boolean): LeanHistogramChild {
+    let byName = this.series.get(type);
+    if (byName === undefined) this.series.set(type, (byName = new Map()));
+    let pair = byName.get(name);
+    if (pair === undefined) byName.set(name, (pair = [null, null]));
+    const index = failed ? 1 : 0;
+    // Created on first use, as `child()` would: an outcome never seen has no series on /metrics.
+    return (pair[index] ??= histogram.child({ graphql_operation_type: type, graphql_operation_name: name, outcome: failed ? 'error' : 'success' }));
   }
 
   private boundedName(name: string | undefined): string {
