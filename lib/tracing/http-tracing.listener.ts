@@ -7,6 +7,7 @@ import { requestAttributes } from './http-span.attributes';
 import { FastPath, FastPathResolver } from './sampling/fast-path.resolver';
 import { UNTRUSTED_SAMPLED_FLAG } from './sampling/observability.sampler';
 import { randomUint32, traceIdWithAccumulation } from './sampling/trace-ids';
+import { RequestContext } from './request-context';
 import { UnsampledSpan } from './sampling/unsampled.span';
 
 const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
@@ -19,6 +20,8 @@ interface TracedExchange extends HttpExchange {
   ownsSpan?: boolean;
   /** Whether the request attributes still have to be set when the span ends. */
   attributesAtEnd?: boolean;
+  /** The context the request runs in, released when the response closes (see `RequestContext`). */
+  requestContext?: RequestContext | UnsampledSpan;
 }
 
 /** Options of `HttpTracingListener`. */
@@ -100,6 +103,8 @@ export class HttpTracingListener implements HttpExchangeListener {
   }
 
   onResponse(exchange: TracedExchange): void {
+    // What timers and promises made during the request keep (their async context frame) shrinks to the ids.
+    exchange.requestContext?.release();
     const span = exchange.span;
     if (span === undefined) return;
     if (exchange.ownsSpan) {
@@ -127,11 +132,12 @@ export class HttpTracingListener implements HttpExchangeListener {
     }
     exchange.span = span;
     exchange.ownsSpan = true;
-    this.enter(exchange, raw, trace.setSpan(parent, span));
+    this.enter(exchange, raw, new RequestContext(parent, span));
   }
 
   /** Runs the rest of the request in `spanContext`. */
-  private enter(exchange: TracedExchange, raw: IncomingMessage, spanContext: Context): void {
+  private enter(exchange: TracedExchange, raw: IncomingMessage, spanContext: RequestContext | UnsampledSpan): void {
+    exchange.requestContext = spanContext;
     // Body parsers read the request stream in listeners that would run outside the request's context:
     // bind them to it. A request without a body (most GETs) needs no binding, which is not free.
     if (raw.headers['content-length'] !== undefined ? raw.headers['content-length'] !== '0' : raw.headers['transfer-encoding'] !== undefined) {

@@ -38,6 +38,14 @@ export class UnsampledSpan implements Span, Context {
     return trace.setSpan(this.parentContext, this).deleteValue(key);
   }
 
+  /**
+   * The request is over (see `RequestContext`): drop the cached span context if nothing read its ids,
+   * so that what a timer made during the request keeps is this object alone. Ids already read stay.
+   */
+  release(): void {
+    if (this.context !== undefined && !this.context.idsMade()) this.context = undefined;
+  }
+
   // Span
 
   /**
@@ -106,6 +114,11 @@ class UnsampledSpanContext implements SpanContext {
 
   get traceId(): string {
     return (this.madeTraceId ??= this.parent === undefined ? traceIdWithAccumulation(this.accumulation) : this.parent.traceId);
+  }
+
+  /** Whether `traceId` or `spanId` was read (then they must stay what was read). */
+  idsMade(): boolean {
+    return this.madeTraceId !== undefined || this.madeSpanId !== undefined;
   }
 
   get spanId(): string {
