@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ObservabilitySpan } from '../span/observability.span';
 import type { AttributeList } from '../span/attribute-list';
@@ -25,19 +26,7 @@ export class OtlpSpanEncoder {
   /** Writes the `Span` message of `span` (its fields, without the enclosing key and length). */
   span(w: ProtobufWriter, span: ReadableSpan): void {
     const ctx = span.spanContext();
-    this.context(w, ctx);
-    const parent = span.parentSpanContext;
-    if (parent?.spanId) {
-      w.tag(4, 2);
-      w.hexBytes(parent.spanId);
-    }
-    w.tag(5, 2);
-    w.string(span.name);
-    const kind = span.kind == null ? 0 : span.kind + 1;
-    if (kind !== 0) {
-      w.tag(6, 0);
-      w.uint32(kind);
-    }
+    this.head(w, ctx, span.parentSpanContext?.spanId, span.name, span.kind);
     w.tag(7, 1);
     w.hrTime(span.startTime);
     w.tag(8, 1);
@@ -83,7 +72,23 @@ export class OtlpSpanEncoder {
     w.uint32(span.status.code);
     w.end(at);
     w.tag(16, 5);
-    w.fixed32(spanFlags(ctx.traceFlags, parent?.isRemote));
+    w.fixed32(spanFlags(ctx.traceFlags, span.parentSpanContext?.isRemote));
+  }
+
+  /** The fields both span shapes share first: ids, trace state, parent, name and kind. */
+  private head(w: ProtobufWriter, ctx: SpanContext, parentSpanId: string | undefined, name: string, kind: number | undefined): void {
+    this.context(w, ctx);
+    if (parentSpanId) {
+      w.tag(4, 2);
+      w.hexBytes(parentSpanId);
+    }
+    w.tag(5, 2);
+    w.string(name);
+    const code = kind == null ? 0 : kind + 1;
+    if (code !== 0) {
+      w.tag(6, 0);
+      w.uint32(code);
+    }
   }
 
   /**
@@ -92,18 +97,7 @@ export class OtlpSpanEncoder {
    */
   ownSpan(w: ProtobufWriter, span: ObservabilitySpan): void {
     const ctx = span.spanContext();
-    this.context(w, ctx);
-    if (span.parentSpanId) {
-      w.tag(4, 2);
-      w.hexBytes(span.parentSpanId);
-    }
-    w.tag(5, 2);
-    w.string(span.name);
-    const kind = span.kind == null ? 0 : span.kind + 1;
-    if (kind !== 0) {
-      w.tag(6, 0);
-      w.uint32(kind);
-    }
+    this.head(w, ctx, span.parentSpanId, span.name, span.kind);
     w.tag(7, 1);
     w.time(span.startS, span.startNs);
     w.tag(8, 1);

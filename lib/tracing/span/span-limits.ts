@@ -1,4 +1,4 @@
-import { optionalNumberFromEnv } from '../sdk/sdk-env';
+import { spanLimitsFromEnv } from '../sdk/sdk-env';
 
 /** The specification's span limits, with the SDK's defaults (128 of each, values of any length). */
 export interface SpanLimits {
@@ -32,15 +32,7 @@ export function spanLimitsFrom(given: Partial<Record<keyof SpanLimits, number | 
   };
 }
 
-/** The variables only (unset ones `undefined`), as `spanLimitsFromEnv()` of the SDK wiring reads them. */
+/** The variables only (unset ones `undefined`): the SDK wiring's own reader, so that both span paths read the same. */
 export function readSpanLimitsFromEnv(): Partial<SpanLimits> {
-  const n = optionalNumberFromEnv;
-  return {
-    attributeCountLimit: n('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_ATTRIBUTE_COUNT_LIMIT'),
-    attributeValueLengthLimit: n('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? n('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
-    eventCountLimit: n('OTEL_SPAN_EVENT_COUNT_LIMIT'),
-    linkCountLimit: n('OTEL_SPAN_LINK_COUNT_LIMIT'),
-    attributePerEventCountLimit: n('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
-    attributePerLinkCountLimit: n('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT') ?? n('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
-  };
+  return spanLimitsFromEnv() as Partial<SpanLimits>;
 }
