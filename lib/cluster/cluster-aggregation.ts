@@ -41,11 +41,41 @@ function expand(metric: CompactMetric, extraKey = ''): any {
   return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, values: metric.v.map((value, i) => sample(metric.k[i] + extraKey, value)) };
 }
 
-function sample(key: string, value: number): { value: number; labels: Record<string, string>; metricName?: string } {
+/** A sample key's name and labels: built once per key while it is in `SampleKeys` (the renderer only reads them). */
+interface ParsedKey {
+  metricName: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * The parsed sample keys of the last scrapes, so that a merge does not split every key again: a worker keeps
+ * one. Bounded: it starts over when it holds more than `max` keys (series come and go).
+ */
+export class SampleKeys {
+  private readonly parsed = new Map<string, ParsedKey>();
+  constructor(private readonly max = 200_000) {}
+
+  get(key: string): ParsedKey {
+    let entry = this.parsed.get(key);
+    if (entry === undefined) {
+      if (this.parsed.size >= this.max) this.parsed.clear();
+      entry = parseKey(key);
+      this.parsed.set(key, entry);
+    }
+    return entry;
+  }
+}
+
+function parseKey(key: string): ParsedKey {
   const parts = key.split(SEP);
   const labels: Record<string, string> = {};
   for (let i = 1; i + 1 < parts.length; i += 2) labels[parts[i]] = parts[i + 1];
-  return parts[0] ? { value, labels, metricName: parts[0] } : { value, labels };
+  return { metricName: parts[0], labels };
+}
+
+function sample(key: string, value: number, keys?: SampleKeys): { value: number; labels: Record<string, string>; metricName?: string } {
+  const { metricName, labels } = keys ? keys.get(key) : parseKey(key);
+  return metricName ? { value, labels, metricName } : { value, labels };
 }
 
 interface Merged {
@@ -79,6 +109,7 @@ export function aggregateSnapshots(
   dead: Array<{ metrics: CompactMetric[] }>,
   perWorker: ReadonlySet<string>,
   floor?: ClusterSumFloor,
+  keys?: SampleKeys,
 ): Registry {
   const merged = mergeSnapshots(live, dead, perWorker);
   const registry = new Registry();
@@ -93,7 +124,7 @@ export function aggregateSnapshots(
     const values: ReturnType<typeof sample>[] = [];
     for (const [key, acc] of sums!) {
       const value = roundExact(acc);
-      values.push(sample(key, guarded ? floor.apply(metric.name, key, value) : value));
+      values.push(sample(key, guarded ? floor.apply(metric.name, key, value) : value, keys));
     }
     const data = { name: metric.name, help: metric.help, type: metric.type, aggregator: 'sum', values };
     registry.registerMetric({ ...data, get: () => data } as any);

@@ -4,7 +4,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { OBSERVABILITY_RESOLVED_OPTIONS } from '../observability.constants';
 import { ObservabilityConfigError } from '../observability-config.error';
 import { ResolvedObservabilityOptions } from '../observability-options.interface';
-import { aggregateSnapshots, CompactMetric, foldSnapshots } from './cluster-aggregation';
+import { aggregateSnapshots, CompactMetric, foldSnapshots, SampleKeys } from './cluster-aggregation';
 import { SnapshotCompactor } from './cluster-snapshot-compactor';
 import { ClusterDirectory, FoldedSnapshot, WorkerSnapshot } from './cluster-directory';
 import { ResolvedClusterMetricsOptions } from './cluster-options.interface';
@@ -59,6 +59,8 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
   private writeFailures: Counter | null = null;
   /** Each peer's last answer to this worker: its values when it misses a later scrape. */
   private readonly lastKnown = new Map<string, WorkerSnapshot>();
+  /** The merged series' parsed keys, kept between scrapes. */
+  private readonly sampleKeys = new SampleKeys();
 
   constructor(
     @Inject(OBSERVABILITY_RESOLVED_OPTIONS) options: ResolvedObservabilityOptions,
@@ -175,7 +177,7 @@ export class ClusterMetricsService implements OnModuleInit, OnApplicationShutdow
     if (kept.unfolded.length >= FOLD_AT) this.fold(directory).catch((error) => this.logWriteFailure(error, "folding dead workers' snapshots"));
     // Each worker once, from its newest snapshot: an answer, its last-known values or its kept file.
     const newest = newestPerWorker(live, kept.snapshots);
-    return aggregateSnapshots(newest.live, newest.dead, this.perWorker, this.floor ?? undefined);
+    return aggregateSnapshots(newest.live, newest.dead, this.perWorker, this.floor ?? undefined, this.sampleKeys);
   }
 
   /**

@@ -1,8 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CompactMetric } from './cluster-aggregation';
 
 const SEP = '\u0000';
+
+/** prom-client's own series store, as its `get()` reads it (`hashMap`, keyed by the label set's hash). */
+interface PromSeriesStore {
+  name: string;
+  help: string;
+  type: string;
+  aggregator?: string;
+  collect?: () => unknown;
+  hashMap: Record<string, { labels: Record<string, unknown>; value?: number; bucketValues?: Record<number, number>; sum?: number; count?: number }>;
+  upperBounds?: number[];
+}
+
+/** A metric's series hashes at its last snapshot, and the keys built from them. */
+interface KnownSeries {
+  hashes: string[];
+  k: string[];
+}
 
 /**
  * One worker's side of a snapshot, for every scrape: reads the Registry as `registry.metrics()` does and
@@ -34,10 +51,65 @@ export class SnapshotCompactor {
 
   constructor(private readonly defaultLabels: Readonly<Record<string, string>> = {}) {}
 
+  /** Per plain prom-client metric: its series at the last snapshot (see `readStore`). */
+  private readonly known = new WeakMap<object, KnownSeries>();
+
   async snapshot(registry: Registry): Promise<CompactMetric[]> {
     const metrics = registry.getMetricsAsArray() as unknown as Array<{ getForPromString?: () => unknown; get: () => unknown }>;
-    const data = await Promise.all(metrics.map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
+    const data = await Promise.all(metrics.map((m) => (isPlainPromMetric(m) ? this.readStore(m) : typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())));
     return this.compact(data as any[]);
+  }
+
+  /**
+   * A prom-client Counter, Gauge or Histogram of the very classes (not a subclass with a `get()` of its own),
+   * read as its `get()` / `getForPromString()` would, without the sample objects they build for every
+   * series and bucket: its `collect()` runs first, then the values are read from its series store. While
+   * its series hashes are the ones of the last snapshot, the keys are those of the last snapshot.
+   */
+  private async readStore(metric: PromSeriesStore): Promise<{ name: string; help: string; type: string; aggregator?: string; k: string[]; v: number[] }> {
+    if (metric.collect) {
+      const pending = metric.collect();
+      if (pending instanceof Promise) await pending;
+    }
+    const store = metric.hashMap;
+    const hashes = Object.keys(store);
+    const bounds = metric.type === 'histogram' ? metric.upperBounds! : null;
+    let known = this.known.get(metric);
+    if (known === undefined || !sameKeys(known.hashes, hashes)) {
+      known = { hashes, k: this.storeKeys(metric, hashes, bounds) };
+      this.known.set(metric, known);
+    }
+    const v: number[] = [];
+    for (const hash of hashes) {
+      const entry = store[hash];
+      if (bounds === null) {
+        v.push(entry.value!);
+        continue;
+      }
+      // As prom-client exports a histogram series: cumulative buckets, +Inf, _sum, _count.
+      let acc = 0;
+      for (const bound of bounds) v.push((acc += entry.bucketValues![bound]));
+      v.push(entry.count!, entry.sum!, entry.count!);
+    }
+    return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, k: known.k, v };
+  }
+
+  /** The keys of a plain prom-client metric's series, in the order `readStore` gives the values. */
+  private storeKeys(metric: PromSeriesStore, hashes: string[], bounds: number[] | null): string[] {
+    const keys: string[] = [];
+    for (const hash of hashes) {
+      const labels = metric.hashMap[hash].labels;
+      if (bounds === null) {
+        keys.push(this.keyOf({ labels }));
+        continue;
+      }
+      const bucket = `${metric.name}_bucket`;
+      for (const le of bounds) keys.push(this.keyOf({ labels: { le }, sharedLabels: labels, metricName: bucket }));
+      keys.push(this.keyOf({ labels: { le: '+Inf' }, sharedLabels: labels, metricName: bucket }));
+      keys.push(this.keyOf({ labels: {}, sharedLabels: labels, metricName: `${metric.name}_sum` }));
+      keys.push(this.keyOf({ labels: {}, sharedLabels: labels, metricName: `${metric.name}_count` }));
+    }
+    return keys;
   }
 
   /** Compacts metrics in prom-client's JSON shape (`labels`, and `sharedLabels` as `getForPromString()` gives them). */
@@ -45,6 +117,14 @@ export class SnapshotCompactor {
     let changed = false;
     const current = new Map<string, string[]>();
     const out = metrics.map((metric): CompactMetric => {
+      if (metric.k !== undefined) {
+        // Read from a prom-client store (`readStore`): the keys are built already.
+        const before = this.previous.get(metric.name);
+        if (before !== metric.k && !(before && sameKeys(before, metric.k))) changed = true;
+        const k: string[] = before !== undefined && before !== metric.k && sameKeys(before, metric.k) ? before : metric.k;
+        current.set(metric.name, k);
+        return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator ?? 'sum', k, v: metric.v };
+      }
       const values: any[] = metric.values ?? [];
       let k = new Array<string>(values.length);
       const v = new Array<number>(values.length);
@@ -123,7 +203,13 @@ export class SnapshotCompactor {
   }
 }
 
+function isPlainPromMetric(metric: object): metric is PromSeriesStore {
+  const prototype = Object.getPrototypeOf(metric);
+  return (prototype === Counter.prototype || prototype === Gauge.prototype || prototype === Histogram.prototype) && typeof (metric as PromSeriesStore).hashMap === 'object';
+}
+
 function sameKeys(a: string[], b: string[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
