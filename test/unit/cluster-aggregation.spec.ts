@@ -84,6 +84,32 @@ describe('SnapshotCompactor', () => {
   });
 });
 
+describe('SnapshotCompactor, read from the prom-client series store', () => {
+  it('gives what getMetricsAsJSON() gives after a reset, a removed series and a collect() callback', async () => {
+    const registry = worker(2);
+    let polled = 0;
+    new Gauge({ name: 'polled', help: 'Polled.', registers: [registry], collect() { this.set(polled); } });
+    const compactor = new SnapshotCompactor({ service: 'orders' });
+    await compactor.snapshot(registry);
+    const version = compactor.keysVersion;
+    const counter = registry.getSingleMetric('jobs_total') as Counter;
+    // As many series as before, other label sets: the keys are built again, a new key table.
+    polled = 7;
+    counter.reset();
+    counter.inc({ queue: 'x', result: 'ok' }, 2);
+    counter.inc({ queue: 'y', result: 'ok' }, 3);
+    const afterReset = await compactor.snapshot(registry);
+    expect(compactor.keysVersion).toBe(version + 1);
+    expect(afterReset).toEqual(compactMetrics(await registry.getMetricsAsJSON()));
+    counter.remove({ queue: 'x', result: 'ok' });
+    const afterRemove = await compactor.snapshot(registry);
+    expect(compactor.keysVersion).toBe(version + 2);
+    expect(afterRemove).toEqual(compactMetrics(await registry.getMetricsAsJSON()));
+    expect(afterRemove.find((m) => m.name === 'jobs_total')!.v).toEqual([3]);
+    expect(afterRemove.find((m) => m.name === 'polled')!.v).toEqual([7]);
+  });
+});
+
 describe('SnapshotCompactor.serialize', () => {
   it('gives what JSON.stringify gives, also when only values changed', async () => {
     const registry = worker(2);
