@@ -19,6 +19,8 @@ interface PromSeriesStore {
 interface KnownSeries {
   hashes: string[];
   k: string[];
+  /** A histogram's bucket bounds as the property names of `bucketValues` (a number key is turned into a string at every read). */
+  bounds: string[] | null;
 }
 
 /**
@@ -76,19 +78,21 @@ export class SnapshotCompactor {
     const bounds = metric.type === 'histogram' ? metric.upperBounds! : null;
     let known = this.known.get(metric);
     if (known === undefined || !sameKeys(known.hashes, hashes)) {
-      known = { hashes, k: this.storeKeys(metric, hashes, bounds) };
+      known = { hashes, k: this.storeKeys(metric, hashes, bounds), bounds: bounds && bounds.map(String) };
       this.known.set(metric, known);
     }
     const v: number[] = [];
+    const boundNames = known.bounds;
     for (const hash of hashes) {
       const entry = store[hash];
-      if (bounds === null) {
+      if (boundNames === null) {
         v.push(entry.value!);
         continue;
       }
       // As prom-client exports a histogram series: cumulative buckets, +Inf, _sum, _count.
       let acc = 0;
-      for (const bound of bounds) v.push((acc += entry.bucketValues![bound]));
+      const buckets = entry.bucketValues as unknown as Record<string, number>;
+      for (const name of boundNames) v.push((acc += buckets[name]));
       v.push(entry.count!, entry.sum!, entry.count!);
     }
     return { name: metric.name, help: metric.help, type: metric.type, aggregator: metric.aggregator, k: known.k, v };
