@@ -25,7 +25,7 @@ const STOP_GRACE_MS = 1000;
 
 /**
  * The main thread's side of the export thread (`otlp-export.worker`): starts it on the first batch,
- * hands each encoded batch over as transferred buffers (no copy, nothing left on this heap), and
+ * hands each encoded batch over (copied: see `send()`; the buffers are outside the V8 heap), and
  * resolves each batch's promise with the thread's answer. A thread that dies is replaced with the next
  * batch; the batches it held resolve as `crashed`. `stop()` ends the thread, so that a flushed or shut
  * down SDK leaves none behind. The thread keeps the process alive only while batches are in flight.
@@ -82,7 +82,11 @@ export class WorkerSpanExporter {
     const done = new Promise<WorkerExportResult>((resolve) => this.inFlight.set(id, { resolve }));
     worker.ref();
     const message: ExportWorkerRequest = { type: 'batch', id, buffer: buffer.buffer as ArrayBuffer, index: index.buffer as ArrayBuffer, count };
-    worker.postMessage(message, [message.buffer, message.index]);
+    // Copied, not transferred: detaching an ArrayBuffer on this thread invalidates V8's process-wide
+    // "no ArrayBuffer was ever detached" protector, which deoptimizes the host's hot code that touches
+    // typed arrays (Node's nextTick and stream internals among it) and leaves detach checks in all code
+    // optimized afterwards (issue 18). A batch is copied once (memcpy); the thread still transfers it back.
+    worker.postMessage(message);
     return done;
   }
 
