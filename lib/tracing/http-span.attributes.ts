@@ -15,29 +15,65 @@ export const MAX_CLIENT_STRING_LENGTH = 256;
  * a `Host` port that is not a port number is left out, and strings are bounded.
  */
 export function requestAttributes(exchange: HttpExchange, raw: IncomingMessage, method: string): Attributes {
-  const attributes: Attributes = {
-    'url.path': bounded(exchange.path),
-    'url.scheme': (raw.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
-    'network.protocol.version': raw.httpVersion,
-  };
-  if (method === '_OTHER') attributes['http.request.method_original'] = bounded(exchange.method);
+  const pairs: unknown[] = new Array(REQUEST_ATTRIBUTES_MAX * 2);
+  pairs.length = writeRequestAttributes(pairs, 0, exchange, raw, method);
+  return pairsToAttributes(pairs);
+}
+
+/** `[key, value, …]` pairs as an `Attributes` object (for a span that is not the module's own). */
+export function pairsToAttributes(pairs: readonly unknown[]): Attributes {
+  const attributes: Attributes = {};
+  for (let i = 0; i < pairs.length; i += 2) attributes[pairs[i] as string] = pairs[i + 1] as Attributes[string];
+  return attributes;
+}
+
+/** How many attributes {@link writeRequestAttributes} writes at most. */
+export const REQUEST_ATTRIBUTES_MAX = 8;
+
+/**
+ * {@link requestAttributes} as `[key, value, …]` pairs written into `pairs` from index `at` (the form
+ * a span of the module's own takes as is, see `ObservabilitySpan.setAttributePairs`). Returns the index
+ * after the last pair.
+ */
+export function writeRequestAttributes(pairs: unknown[], at: number, exchange: HttpExchange, raw: IncomingMessage, method: string): number {
+  let n = at;
+  pairs[n++] = 'url.path';
+  pairs[n++] = bounded(exchange.path);
+  pairs[n++] = 'url.scheme';
+  pairs[n++] = (raw.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+  pairs[n++] = 'network.protocol.version';
+  pairs[n++] = raw.httpVersion;
+  if (method === '_OTHER') {
+    pairs[n++] = 'http.request.method_original';
+    pairs[n++] = bounded(exchange.method);
+  }
   const host = raw.headers.host;
   if (host) {
     const colon = host.lastIndexOf(':');
     const bracket = host.lastIndexOf(']');
+    pairs[n++] = 'server.address';
     if (colon > bracket) {
-      attributes['server.address'] = bounded(host.slice(0, colon));
+      pairs[n++] = bounded(host.slice(0, colon));
       const port = parsePort(host.slice(colon + 1));
-      if (port !== undefined) attributes['server.port'] = port;
+      if (port !== undefined) {
+        pairs[n++] = 'server.port';
+        pairs[n++] = port;
+      }
     } else {
-      attributes['server.address'] = bounded(host);
+      pairs[n++] = bounded(host);
     }
   }
   const userAgent = raw.headers['user-agent'];
-  if (userAgent) attributes['user_agent.original'] = bounded(userAgent);
+  if (userAgent) {
+    pairs[n++] = 'user_agent.original';
+    pairs[n++] = bounded(userAgent);
+  }
   const client = raw.socket?.remoteAddress;
-  if (client) attributes['client.address'] = client;
-  return attributes;
+  if (client) {
+    pairs[n++] = 'client.address';
+    pairs[n++] = client;
+  }
+  return n;
 }
 
 /** A TCP port (1–65535 in decimal digits), or `undefined`. */

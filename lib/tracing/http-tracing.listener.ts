@@ -3,12 +3,14 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpExchange, HttpExchangeListener } from '../instrumentation/http-exchange.interface';
 import { normalizeMethod, readRoute, recordedStatus } from '../instrumentation/http-route';
 import { PathMatcher } from '../metrics/path-matcher';
-import { requestAttributes } from './http-span.attributes';
+import { pairsToAttributes, REQUEST_ATTRIBUTES_MAX, requestAttributes, writeRequestAttributes } from './http-span.attributes';
 import { FastPath, FastPathResolver } from './sampling/fast-path.resolver';
 import { UNTRUSTED_SAMPLED_FLAG } from './sampling/observability.sampler';
 import { randomUint32, traceIdWithAccumulation } from './sampling/trace-ids';
 import { RequestContext } from './request-context';
 import { UnsampledSpan } from './sampling/unsampled.span';
+import { ObservabilitySpan } from './span/observability.span';
+import { ServerSpanNames } from './server-span.names';
 
 const HEADER_GETTER: TextMapGetter<IncomingHttpHeaders> = {
   keys: (carrier) => Object.keys(carrier),
@@ -49,6 +51,7 @@ export class HttpTracingListener implements HttpExchangeListener {
   private readonly excluded: PathMatcher;
   private readonly fastPaths: FastPathResolver;
   private readonly trustIncoming: boolean;
+  private readonly names = new ServerSpanNames();
 
   constructor(
     private readonly tracer: Tracer,
@@ -167,19 +170,30 @@ export class HttpTracingListener implements HttpExchangeListener {
     if (exchange.route === undefined) exchange.route = readRoute(exchange);
     if (!span.isRecording()) return;
     const method = normalizeMethod(exchange.method);
-    const attributes: Attributes = exchange.attributesAtEnd ? requestAttributes(exchange, exchange.request.raw ?? exchange.request, method) : {};
-    if (exchange.attributesAtEnd) attributes['http.request.method'] = method;
     const status = exchange.ownsSpan ? recordedStatus(exchange) : exchange.response.statusCode;
-    attributes['http.response.status_code'] = status;
+    // Pairs, not an object: a span of the module's own takes this array as its attribute list.
+    const pairs: unknown[] = new Array((REQUEST_ATTRIBUTES_MAX + 4) * 2);
+    let n = 0;
+    if (exchange.attributesAtEnd) {
+      n = writeRequestAttributes(pairs, 0, exchange, exchange.request.raw ?? exchange.request, method);
+      pairs[n++] = 'http.request.method';
+      pairs[n++] = method;
+    }
+    pairs[n++] = 'http.response.status_code';
+    pairs[n++] = status;
     if (exchange.route !== undefined) {
-      attributes['http.route'] = exchange.route;
-      span.updateName(`${method === '_OTHER' ? 'HTTP' : method} ${exchange.route}`);
+      pairs[n++] = 'http.route';
+      pairs[n++] = exchange.route;
+      span.updateName(this.names.name(method, exchange.route));
     }
     if (status >= 500) {
-      attributes['error.type'] = String(status);
+      pairs[n++] = 'error.type';
+      pairs[n++] = String(status);
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
-    span.setAttributes(attributes);
+    pairs.length = n;
+    if (span instanceof ObservabilitySpan) span.setAttributePairs(pairs);
+    else span.setAttributes(pairsToAttributes(pairs));
   }
 }
 

@@ -56,6 +56,37 @@ describe('span limits of our own span', () => {
     expect(snapshots[0].dropped).toBe(2); // e at start, g later; f and h undefined: not counted
   });
 
+  it('takes the pairs the module made as setAttribute() of each would: as is within the limits, else cut, dropped and counted, and over earlier keys', () => {
+    const pairs = ['url.path', '/orders/12345', 'http.response.status_code', 200, 'http.route', '/orders/:id'];
+    const free = make({});
+    const span = free.tracer.startSpan('s') as ObservabilitySpan;
+    const given = [...pairs];
+    span.setAttributePairs(given);
+    expect(span.attributes!.items).toBe(given); // taken, not copied
+    span.end();
+    expect(free.snapshots[0]).toMatchObject({ attributes: pairs, dropped: 0 });
+
+    const bounded = make({ attributeCountLimit: 2, attributeValueLengthLimit: 4 });
+    const cut = bounded.tracer.startSpan('s') as ObservabilitySpan;
+    cut.setAttributePairs([...pairs]);
+    cut.end();
+    expect(bounded.snapshots[0]).toMatchObject({ attributes: ['url.path', '/ord', 'http.response.status_code', 200], dropped: 1 });
+
+    const earlier = make({});
+    const set = earlier.tracer.startSpan('s') as ObservabilitySpan;
+    set.setAttribute('http.route', '/mine');
+    set.setAttribute('app.tenant', 'acme');
+    set.setAttributePairs([...pairs]);
+    set.end();
+    expect(earlier.snapshots[0].attributes).toEqual(['http.route', '/orders/:id', 'app.tenant', 'acme', 'url.path', '/orders/12345', 'http.response.status_code', 200]);
+
+    const after = make({});
+    const ended = after.tracer.startSpan('s') as ObservabilitySpan;
+    ended.end();
+    ended.setAttributePairs([...pairs]);
+    expect(after.snapshots[0].attributes).toEqual([]);
+  });
+
   it('keeps the last events and links within their limits, counts the dropped ones and their attributes', () => {
     const { tracer, snapshots } = make({ eventCountLimit: 2, linkCountLimit: 1, attributePerEventCountLimit: 1, attributePerLinkCountLimit: 1 });
     const link = (n: number) => ({ context: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: `${n}`.repeat(16), traceFlags: 1 }, attributes: { x: 1, y: 2 } });

@@ -5,23 +5,43 @@
  * value first lets the sampling decision be taken before any id exists.
  */
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Char codes of the lowercase hex digits, by value. */
+const DIGITS: readonly number[] = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
 
 /** A uniformly random unsigned 32-bit integer. */
 export function randomUint32(): number {
   return (Math.random() * 4294967296) >>> 0;
 }
 
-/** 8 lowercase hex digits of an unsigned 32-bit integer. */
-export function hex32(n: number): string {
-  return HEX[n >>> 24] + HEX[(n >>> 16) & 255] + HEX[(n >>> 8) & 255] + HEX[n & 255];
+/**
+ * 16 lowercase hex digits of two 32-bit words, as one flat string. Why not a concatenation of 8-digit
+ * parts: that is a tree of ConsStrings (more bytes, and every reader of its characters, the OTLP
+ * encoder and the exemplar's ids, first flattens it into yet another copy).
+ */
+export function hex64(a: number, b: number): string {
+  const d = DIGITS;
+  return String.fromCharCode(
+    d[a >>> 28], d[(a >>> 24) & 15], d[(a >>> 20) & 15], d[(a >>> 16) & 15], d[(a >>> 12) & 15], d[(a >>> 8) & 15], d[(a >>> 4) & 15], d[a & 15],
+    d[b >>> 28], d[(b >>> 24) & 15], d[(b >>> 20) & 15], d[(b >>> 16) & 15], d[(b >>> 12) & 15], d[(b >>> 8) & 15], d[(b >>> 4) & 15], d[b & 15],
+  );
+}
+
+/** 32 lowercase hex digits of four 32-bit words, as one flat string (see {@link hex64}). */
+export function hex128(a: number, b: number, c: number, e: number): string {
+  const d = DIGITS;
+  return String.fromCharCode(
+    d[a >>> 28], d[(a >>> 24) & 15], d[(a >>> 20) & 15], d[(a >>> 16) & 15], d[(a >>> 12) & 15], d[(a >>> 8) & 15], d[(a >>> 4) & 15], d[a & 15],
+    d[b >>> 28], d[(b >>> 24) & 15], d[(b >>> 20) & 15], d[(b >>> 16) & 15], d[(b >>> 12) & 15], d[(b >>> 8) & 15], d[(b >>> 4) & 15], d[b & 15],
+    d[c >>> 28], d[(c >>> 24) & 15], d[(c >>> 20) & 15], d[(c >>> 16) & 15], d[(c >>> 12) & 15], d[(c >>> 8) & 15], d[(c >>> 4) & 15], d[c & 15],
+    d[e >>> 28], d[(e >>> 24) & 15], d[(e >>> 20) & 15], d[(e >>> 16) & 15], d[(e >>> 12) & 15], d[(e >>> 8) & 15], d[(e >>> 4) & 15], d[e & 15],
+  );
 }
 
 /** A random, valid (non-zero) span id: 16 hex digits. */
 export function randomSpanId(): string {
   const high = randomUint32();
   const low = randomUint32();
-  return hex32(high) + hex32(high === 0 && low === 0 ? 1 : low);
+  return hex64(high, high === 0 && low === 0 ? 1 : low);
 }
 
 /**
@@ -35,7 +55,7 @@ export function traceIdWithAccumulation(accumulation: number): string {
   // All zeros is the invalid trace id; keep the XOR by flipping the same bit in two words.
   if (accumulation === 0 && a === 0 && b === 0 && c === 0) a = 1;
   const d = (accumulation ^ a ^ b ^ c) >>> 0;
-  return hex32(a) + hex32(b) + hex32(c) + hex32(d);
+  return hex128(a, b, c, d);
 }
 
 /** `TraceIdRatioBasedSampler`'s accumulation of a trace id: the XOR of its four 32-bit words. */

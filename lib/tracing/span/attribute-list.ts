@@ -8,7 +8,7 @@ import { diag } from '@opentelemetry/api';
  * is dropped and counted, strings and byte arrays are cut to `lengthLimit` (deeply, in arrays and maps).
  */
 export class AttributeList {
-  readonly items: unknown[] = [];
+  items: unknown[] = [];
   dropped = 0;
 
   constructor(
@@ -46,6 +46,19 @@ export class AttributeList {
     const kept = truncate(value, this.lengthLimit);
     if (at === -1) items.push(key, kept);
     else items[at + 1] = kept;
+  }
+
+  /**
+   * Pairs the module made itself (`[key, value, …]`: distinct non-empty keys, strings and numbers), as
+   * `set()` of each in turn would keep them. On an empty list within the limits the array is taken as it
+   * is: one array per span instead of a grown copy and a key scan per attribute.
+   */
+  adopt(pairs: unknown[]): void {
+    if (this.items.length === 0 && pairs.length >> 1 <= this.countLimit && this.lengthLimit === Infinity) {
+      this.items = pairs;
+      return;
+    }
+    for (let i = 0; i < pairs.length; i += 2) this.set(pairs[i] as string, pairs[i + 1], true);
   }
 
   /**

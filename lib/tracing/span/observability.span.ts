@@ -94,6 +94,16 @@ export class ObservabilitySpan implements Span {
     return this;
   }
 
+  /**
+   * `setAttributes()` of pairs the module made itself (see `AttributeList.adopt`); the array is the
+   * span's from then on.
+   */
+  setAttributePairs(pairs: unknown[]): this {
+    if (this.refused()) return this;
+    this.attributes!.adopt(pairs);
+    return this;
+  }
+
   addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {
     if (this.refused()) return this;
     const limit = this.home.limits.eventCountLimit;
