@@ -93,6 +93,8 @@ export class HttpAdapterHook implements OnModuleInit {
         method: raw.method ?? 'GET',
         path,
         request,
+        raw,
+        headers: raw.headers,
         fastify,
         response,
         route: undefined,

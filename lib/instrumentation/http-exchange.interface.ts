@@ -8,6 +8,14 @@ export interface HttpExchange {
   readonly path: string;
   /** Adapter request object (Express `Request` or `FastifyRequest`). */
   readonly request: any;
+  /** The Node.js request under `request` (`request.raw` on Fastify, `request` itself on Express). */
+  readonly raw: import('node:http').IncomingMessage;
+  /**
+   * `raw.headers`, read once when the request arrived. Node builds that object in a getter, and later in
+   * the request, once Express has added its properties to the request, each read of it costs a
+   * megamorphic lookup.
+   */
+  readonly headers: import('node:http').IncomingHttpHeaders;
   /** Whether `request` is a `FastifyRequest` (else an Express request). */
   readonly fastify: boolean;
   /** Node.js response. */

@@ -1,5 +1,4 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { IncomingMessage } from 'node:http';
 import { HttpExchange } from '../instrumentation/http-exchange.interface';
 
 /**
@@ -14,9 +13,9 @@ export const MAX_CLIENT_STRING_LENGTH = 256;
  * `user_agent.original` are "recommended", the others required). What comes from the client is checked:
  * a `Host` port that is not a port number is left out, and strings are bounded.
  */
-export function requestAttributes(exchange: HttpExchange, raw: IncomingMessage, method: string): Attributes {
+export function requestAttributes(exchange: HttpExchange, method: string): Attributes {
   const pairs: unknown[] = new Array(REQUEST_ATTRIBUTES_MAX * 2);
-  pairs.length = writeRequestAttributes(pairs, 0, exchange, raw, method);
+  pairs.length = writeRequestAttributes(pairs, 0, exchange, method);
   return pairsToAttributes(pairs);
 }
 
@@ -35,7 +34,8 @@ export const REQUEST_ATTRIBUTES_MAX = 8;
  * a span of the module's own takes as is, see `ObservabilitySpan.setAttributePairs`). Returns the index
  * after the last pair.
  */
-export function writeRequestAttributes(pairs: unknown[], at: number, exchange: HttpExchange, raw: IncomingMessage, method: string): number {
+export function writeRequestAttributes(pairs: unknown[], at: number, exchange: HttpExchange, method: string): number {
+  const raw = exchange.raw;
   let n = at;
   pairs[n++] = 'url.path';
   pairs[n++] = bounded(exchange.path);
@@ -47,7 +47,8 @@ export function writeRequestAttributes(pairs: unknown[], at: number, exchange: H
     pairs[n++] = 'http.request.method_original';
     pairs[n++] = bounded(exchange.method);
   }
-  const host = raw.headers.host;
+  const headers = exchange.headers;
+  const host = headers.host;
   if (host) {
     const colon = host.lastIndexOf(':');
     const bracket = host.lastIndexOf(']');
@@ -63,7 +64,7 @@ export function writeRequestAttributes(pairs: unknown[], at: number, exchange: H
       pairs[n++] = bounded(host);
     }
   }
-  const userAgent = raw.headers['user-agent'];
+  const userAgent = headers['user-agent'];
   if (userAgent) {
     pairs[n++] = 'user_agent.original';
     pairs[n++] = bounded(userAgent);

@@ -64,13 +64,13 @@ export class HttpTracingListener implements HttpExchangeListener {
 
   onRequest(exchange: TracedExchange): void {
     if (this.excluded.matches(exchange.path)) return;
-    const raw: IncomingMessage = exchange.request.raw ?? exchange.request;
+    const raw = exchange.raw;
     const existing = trace.getSpan(context.active());
     if (existing !== undefined && existing.isRecording() && (existing as { kind?: SpanKind }).kind === SpanKind.SERVER) {
       this.adopt(exchange, existing);
       return;
     }
-    const headers = raw.headers;
+    const headers = exchange.headers;
     const fastPath = this.fastPaths.current();
     if (fastPath !== null && !carriesContext(headers, fastPath.fields)) {
       // A new trace: draw the ratio sampler's accumulation, decide, and make ids only if needed.
@@ -131,7 +131,7 @@ export class HttpTracingListener implements HttpExchangeListener {
     } else {
       // Another sampler may look at the request attributes: give them at the start.
       span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method } }, parent);
-      if (span.isRecording()) span.setAttributes(requestAttributes(exchange, raw, method));
+      if (span.isRecording()) span.setAttributes(requestAttributes(exchange, method));
     }
     exchange.span = span;
     exchange.ownsSpan = true;
@@ -143,7 +143,8 @@ export class HttpTracingListener implements HttpExchangeListener {
     exchange.requestContext = spanContext;
     // Body parsers read the request stream in listeners that would run outside the request's context:
     // bind them to it. A request without a body (most GETs) needs no binding, which is not free.
-    if (raw.headers['content-length'] !== undefined ? raw.headers['content-length'] !== '0' : raw.headers['transfer-encoding'] !== undefined) {
+    const headers = exchange.headers;
+    if (headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined) {
       context.bind(spanContext, raw);
     }
     exchange.run = (next) => context.with(spanContext, next);
@@ -175,7 +176,7 @@ export class HttpTracingListener implements HttpExchangeListener {
     const pairs: unknown[] = new Array((REQUEST_ATTRIBUTES_MAX + 4) * 2);
     let n = 0;
     if (exchange.attributesAtEnd) {
-      n = writeRequestAttributes(pairs, 0, exchange, exchange.request.raw ?? exchange.request, method);
+      n = writeRequestAttributes(pairs, 0, exchange, method);
       pairs[n++] = 'http.request.method';
       pairs[n++] = method;
     }

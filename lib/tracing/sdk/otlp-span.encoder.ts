@@ -13,6 +13,9 @@ export interface OtlpFrame {
 }
 
 type AttributeValue = unknown;
+
+/** How many attribute keys an encoder keeps encoded; keys beyond it are encoded each time. */
+const MAX_ENCODED_KEYS = 1024;
 type Attributes = Readonly<Record<string, AttributeValue>>;
 
 /**
@@ -23,6 +26,12 @@ type Attributes = Readonly<Record<string, AttributeValue>>;
  * `test/e2e/encoded-span-export.spec.ts` decodes both requests with the official schema and compares them.
  */
 export class OtlpSpanEncoder {
+  /**
+   * The `key` field of each attribute key seen (tag, length, UTF-8): keys are a small set of constants,
+   * and copying their bytes costs a fraction of encoding their characters again for every span.
+   */
+  private readonly keys = new Map<string, Uint8Array>();
+
   /** Writes the `Span` message of `span` (its fields, without the enclosing key and length). */
   span(w: ProtobufWriter, span: ReadableSpan): void {
     const ctx = span.spanContext();
@@ -216,13 +225,30 @@ export class OtlpSpanEncoder {
 
   private keyValue(w: ProtobufWriter, key: string, value: AttributeValue): void {
     const at = w.begin();
-    w.tag(1, 2);
-    w.string(key);
+    const encoded = this.keyField(key);
+    if (encoded !== undefined) w.raw(encoded);
+    else {
+      w.tag(1, 2);
+      w.string(key);
+    }
     w.tag(2, 2);
     const valueAt = w.begin();
     this.anyValue(w, value);
     w.end(valueAt);
     w.end(at);
+  }
+
+  /** The encoded `key` field of `key`, kept for the next spans (up to MAX_ENCODED_KEYS keys). */
+  private keyField(key: string): Uint8Array | undefined {
+    let encoded = this.keys.get(key);
+    if (encoded === undefined && this.keys.size < MAX_ENCODED_KEYS) {
+      const w = new ProtobufWriter(key.length * 3 + 6);
+      w.tag(1, 2);
+      w.string(key);
+      encoded = w.copy();
+      this.keys.set(key, encoded);
+    }
+    return encoded;
   }
 
   /** The fields of an `AnyValue` (its `oneof`), as the SDK's `writeAnyValue` chooses them. */

@@ -145,6 +145,17 @@ export class ProtobufWriter {
     this.pos += this.buffer.write(text, this.pos, bytes, 'utf8');
   }
 
+  /** Bytes already encoded (a field kept from before), as they are. */
+  raw(bytes: Uint8Array): void {
+    const length = bytes.length;
+    this.ensure(length);
+    const b = this.buffer;
+    let p = this.pos;
+    // A loop, not set(): these are a few dozen bytes, less than the cost of the native call.
+    for (let i = 0; i < length; i++) b[p++] = bytes[i];
+    this.pos = p;
+  }
+
   /** Length-delimited bytes. */
   bytes(value: Uint8Array): void {
     this.uint32(value.length);

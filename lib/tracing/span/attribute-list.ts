@@ -49,16 +49,29 @@ export class AttributeList {
   }
 
   /**
-   * Pairs the module made itself (`[key, value, …]`: distinct non-empty keys, strings and numbers), as
-   * `set()` of each in turn would keep them. On an empty list within the limits the array is taken as it
-   * is: one array per span instead of a grown copy and a key scan per attribute.
+   * Pairs the module made itself (`[key, value, …]`: distinct non-empty keys, strings and numbers), kept
+   * as `set()` of each in turn would keep them, without its checks when no limit can apply: on an empty
+   * list the array is taken as it is (one array per span instead of a grown copy); otherwise existing
+   * keys are overwritten in place and new ones appended.
    */
   adopt(pairs: unknown[]): void {
-    if (this.items.length === 0 && pairs.length >> 1 <= this.countLimit && this.lengthLimit === Infinity) {
+    const items = this.items;
+    if (this.lengthLimit !== Infinity || (items.length + pairs.length) >> 1 > this.countLimit) {
+      for (let i = 0; i < pairs.length; i += 2) this.set(pairs[i] as string, pairs[i + 1], true);
+      return;
+    }
+    if (items.length === 0) {
       this.items = pairs;
       return;
     }
-    for (let i = 0; i < pairs.length; i += 2) this.set(pairs[i] as string, pairs[i + 1], true);
+    const existing = items.length;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const key = pairs[i];
+      let j = 0;
+      while (j < existing && items[j] !== key) j += 2;
+      if (j < existing) items[j + 1] = pairs[i + 1];
+      else items.push(key, pairs[i + 1]);
+    }
   }
 
   /**
