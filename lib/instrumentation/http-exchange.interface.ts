@@ -34,8 +34,11 @@ export interface HttpExchange {
   routeDetail?: string;
   /** The request's server span, when tracing covers it; metrics read it for exemplars. */
   span?: import('@opentelemetry/api').Span;
-  /** Set by a listener that must run the rest of the request inside a context (the active span). */
-  run?: (next: () => void) => void;
+  /**
+   * Set by a listener that must run the rest of the request inside a context (the active span); called as
+   * a method of the exchange (`exchange.run(next)`), so that one function can serve every request.
+   */
+  run?: (this: HttpExchange, next: () => void) => void;
 }
 
 /** Where the adapter-level hook leaves the exchange on the adapter request, for parts that only get the request. */
